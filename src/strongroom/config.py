@@ -1,0 +1,92 @@
+"""One typed settings object, built from CLI flags and ``STRONGROOM_*`` env.
+
+No module-level state: the server, the admin commands and the tests each
+build a :class:`Settings` and hand it down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8700
+    data_dir: Path = Path(".strongroom")
+    # Database URL. Empty means SQLite at <data_dir>/strongroom.db.
+    store: str = ""
+    workers: int = 1
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    dev: bool = False
+    default_account_id: str = DEFAULT_ACCOUNT_ID
+    region: str = DEFAULT_REGION
+    # Passphrase for the root key; when unset a generated key file is used.
+    root_passphrase: str | None = field(default=None, repr=False)
+    # Largest request body accepted, in bytes (AWS services cap at a few MB).
+    max_body_bytes: int = 10 * 1024 * 1024
+    log_level: str = "info"
+
+    @property
+    def store_url(self) -> str:
+        if self.store:
+            return self.store
+        return f"sqlite:///{(self.data_dir / 'strongroom.db').resolve()}"
+
+    @property
+    def store_kind(self) -> str:
+        return "postgresql" if self.store_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"STRONGROOM_{name}")
+    return value if value not in (None, "") else None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    """Settings from ``STRONGROOM_*`` variables; explicit overrides win.
+
+    Overrides whose value is ``None`` are ignored, so CLI options that were
+    not given fall through to the environment and then to the defaults.
+    """
+    values: dict[str, object] = {}
+    if (v := _env("HOST")) is not None:
+        values["host"] = v
+    if (v := _env("PORT")) is not None:
+        values["port"] = int(v)
+    if (v := _env("DATA_DIR")) is not None:
+        values["data_dir"] = Path(v)
+    if (v := _env("STORE")) is not None:
+        values["store"] = v
+    if (v := _env("WORKERS")) is not None:
+        values["workers"] = int(v)
+    if (v := _env("TLS_CERT")) is not None:
+        values["tls_cert"] = Path(v)
+    if (v := _env("TLS_KEY")) is not None:
+        values["tls_key"] = Path(v)
+    if (v := _env("DEV")) is not None:
+        values["dev"] = _truthy(v)
+    if (v := _env("DEFAULT_ACCOUNT_ID")) is not None:
+        values["default_account_id"] = v
+    if (v := _env("REGION")) is not None:
+        values["region"] = v
+    if (v := _env("ROOT_PASSPHRASE")) is not None:
+        values["root_passphrase"] = v
+    if (v := _env("MAX_BODY_BYTES")) is not None:
+        values["max_body_bytes"] = int(v)
+    if (v := _env("LOG_LEVEL")) is not None:
+        values["log_level"] = v
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = Path(value) if key in {"data_dir", "tls_cert", "tls_key"} else value
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Identity: principals, credentials, the policy language and IAM/STS data."""
