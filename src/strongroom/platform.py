@@ -2,7 +2,7 @@
 
 Nothing here is a module global: the server builds one Platform per worker
 process, the admin CLI builds its own against the same store, and tests
-build as many as they like.
+build as many as they like (see :mod:`strongroom.bootstrap`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,25 @@ class Platform:
     settings: Settings
     # The sealed store: every value is encrypted by the barrier on the way in.
     store: Store
+    # The same database without the barrier, for the barrier's own records and
+    # for whole-store maintenance (reset, re-seal). Services never use it.
+    raw_store: Store
     barrier: Barrier
     identities: IdentityStore
     authorizer: Authorizer
     clock: Callable[[], datetime]
     services: dict[str, Service] = field(default_factory=dict)
+    # Called after a dev-mode reset so in-memory caches forget wiped state.
+    on_reset: list[Callable[[], None]] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Wipe all state except the barrier's keyring (dev mode only)."""
+        with self.raw_store.transaction() as txn:
+            for key in [k for k in txn.list("") if not k.startswith("core/")]:
+                txn.delete(key)
+        for hook in self.on_reset:
+            hook()
+        self.identities.ensure_account(self.settings.default_account_id, "default")
+
+    def close(self) -> None:
+        self.raw_store.close()

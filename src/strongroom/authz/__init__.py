@@ -1,0 +1,1 @@
+"""Authorization: turning a request into a policy-engine question and a decision."""

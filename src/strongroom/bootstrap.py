@@ -1,0 +1,54 @@
+"""Build a Platform from Settings: store, barrier, identities, services."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from strongroom.authz.authorizer import PolicyAuthorizer
+from strongroom.config import Settings
+from strongroom.crypto.barrier import open_barrier
+from strongroom.crypto.root_key import KeyFileProvider, PassphraseProvider, RootKeyProvider
+from strongroom.iam.identities import IdentityStore
+from strongroom.platform import Platform
+from strongroom.services.iam.service import IamService
+from strongroom.services.sts.service import StsService
+from strongroom.storage.factory import open_store
+from strongroom.storage.sealed import SealedStore
+
+log = logging.getLogger("strongroom")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def root_key_provider(settings: Settings) -> RootKeyProvider:
+    if settings.root_passphrase:
+        return PassphraseProvider(settings.root_passphrase)
+    return KeyFileProvider(settings.data_dir / "root.key")
+
+
+def open_platform(settings: Settings) -> Platform:
+    """Open (and on first use initialise) the store and barrier behind ``settings``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    raw = open_store(settings.store_url)
+    try:
+        barrier = open_barrier(raw, root_key_provider(settings))
+    except Exception:
+        raw.close()
+        raise
+    store = SealedStore(raw, barrier)
+    identities = IdentityStore(store, utc_now)
+    platform = Platform(
+        settings=settings,
+        store=store,
+        raw_store=raw,
+        barrier=barrier,
+        identities=identities,
+        authorizer=PolicyAuthorizer(identities),
+        clock=utc_now,
+    )
+    platform.services = {"iam": IamService(platform), "sts": StsService(platform)}
+    platform.on_reset.append(identities.clear_cache)
+    return platform

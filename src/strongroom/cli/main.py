@@ -1,0 +1,26 @@
+"""Entry point: ``strongroom <command>``."""
+
+from __future__ import annotations
+
+import click
+
+from strongroom import __version__
+from strongroom.cli.admin import accounts, root
+from strongroom.cli.policy import policy
+from strongroom.cli.server import server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strongroom")
+def cli() -> None:
+    """Strongroom: self-hosted AWS KMS, IAM/STS, Secrets Manager, Parameter Store and CloudTrail."""
+
+
+cli.add_command(server)
+cli.add_command(accounts)
+cli.add_command(root)
+cli.add_command(policy)
+
+
+def main() -> None:
+    cli()

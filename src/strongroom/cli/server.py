@@ -1,0 +1,129 @@
+"""``strongroom server``: initialise the data dir on first start, then serve."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from strongroom.cli.options import console, err_console, store_options
+from strongroom.config import Settings
+
+
+def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None:
+    """An AWS shared-credentials file with profile [strongroom], mode 0600."""
+    text = (
+        "[strongroom]\n"
+        f"aws_access_key_id = {access_key_id}\n"
+        f"aws_secret_access_key = {secret}\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def initialise(settings: Settings) -> None:
+    """First start: root key, keyring, default account and its administrator."""
+    from strongroom.bootstrap import open_platform, root_key_provider
+
+    provider = root_key_provider(settings)
+    platform = open_platform(settings)
+    try:
+        created = platform.identities.ensure_account(settings.default_account_id, "default")
+    finally:
+        platform.close()
+    creds_path = (settings.data_dir / "admin-credentials").resolve()
+    if created is not None:
+        write_admin_credentials(creds_path, *created)
+        console.print(
+            f"Initialised account {settings.default_account_id}; administrator credentials "
+            f"written to [bold]{creds_path}[/] (profile [bold]strongroom[/])."
+        )
+    elif creds_path.exists():
+        console.print(f"Administrator credentials: {creds_path} (profile strongroom)")
+    if getattr(provider, "generated", False) or not settings.root_passphrase:
+        err_console.print(
+            "[yellow]warning:[/] the root key is a key file in the data dir "
+            f"({(settings.data_dir / 'root.key').resolve()}). Production should use "
+            "STRONGROOM_ROOT_PASSPHRASE or an HSM."
+        )
+    if settings.dev:
+        err_console.print(
+            "[yellow]warning:[/] --dev: signatures are NOT verified and any credentials are "
+            "accepted. Never expose this server to a network."
+        )
+
+
+def export_settings(settings: Settings) -> None:
+    """Worker processes rebuild Settings from the environment (uvicorn --factory)."""
+    env = {
+        "HOST": settings.host,
+        "PORT": str(settings.port),
+        "DATA_DIR": str(settings.data_dir.resolve()),
+        "STORE": settings.store,
+        "DEV": "1" if settings.dev else "0",
+        "DEFAULT_ACCOUNT_ID": settings.default_account_id,
+        "REGION": settings.region,
+        "MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "LOG_LEVEL": settings.log_level,
+    }
+    for name, value in env.items():
+        os.environ[f"STRONGROOM_{name}"] = value
+
+
+@click.command()
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1). Env: STRONGROOM_HOST.")
+@click.option("--port", type=int, default=None, help="Listen port (default 8700). Env: STRONGROOM_PORT.")
+@store_options
+@click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--dev", is_flag=True, default=None, help="Insecure developer mode: accept any credentials.")
+@click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+def server(
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    store: str | None,
+    workers: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    dev: bool | None,
+    log_level: str | None,
+) -> None:
+    """Serve every Strongroom service on one endpoint."""
+    import uvicorn
+
+    from strongroom.config import settings_from_env
+
+    settings = settings_from_env(
+        host=host, port=port, data_dir=data_dir, store=store, workers=workers,
+        tls_cert=tls_cert, tls_key=tls_key, dev=dev or None, log_level=log_level,
+    )
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    try:
+        initialise(settings)
+    except Exception as exc:
+        err_console.print(f"[red]error:[/] cannot open the data store: {exc}")
+        raise SystemExit(3) from None
+    export_settings(settings)
+    scheme = "https" if settings.tls_cert else "http"
+    console.print(f"Strongroom listening on {scheme}://{settings.host}:{settings.port}")
+    uvicorn.run(
+        "strongroom.gateway.asgi:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        log_level=settings.log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+    )

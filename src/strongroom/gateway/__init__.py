@@ -1,0 +1,1 @@
+"""The ASGI gateway: the only code that knows about HTTP and ASGI."""

@@ -1,0 +1,36 @@
+"""Strongroom's own HTTP endpoints under ``/_strongroom/``."""
+
+from __future__ import annotations
+
+import json
+
+from strongroom import __version__
+from strongroom.gateway.request import HttpResponse
+from strongroom.platform import Platform
+
+
+def _json(status: int, payload: dict[str, object]) -> HttpResponse:
+    return HttpResponse(
+        status, json.dumps(payload).encode(), [("content-type", "application/json")]
+    )
+
+
+def handle_admin(platform: Platform, method: str, path: str) -> HttpResponse:
+    route = path.split("?", 1)[0]
+    if route == "/_strongroom/health" and method in ("GET", "HEAD"):
+        return _json(
+            200,
+            {
+                "status": "ok",
+                "version": __version__,
+                "store": platform.settings.store_kind,
+                "sealed": False,
+                "dev": platform.settings.dev,
+            },
+        )
+    if route == "/_strongroom/reset" and method == "POST":
+        if not platform.settings.dev:
+            return _json(403, {"error": "reset is only available in --dev mode"})
+        platform.reset()
+        return _json(200, {"status": "reset"})
+    return _json(404, {"error": f"no such endpoint: {method} {route}"})

@@ -1,0 +1,143 @@
+"""The ASGI application: bytes off the socket into an HttpRequest, and back.
+
+A raw ASGI callable rather than a framework: every microsecond per request
+shows in throughput (ARCHITECTURE.md's performance notes), and the only
+routing we need is "admin path or AWS request".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from strongroom.config import Settings, settings_from_env
+from strongroom.errors import ServiceError
+from strongroom.gateway.admin import handle_admin
+from strongroom.gateway.pipeline import Pipeline
+from strongroom.gateway.request import HttpRequest, HttpResponse
+from strongroom.platform import Platform
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("strongroom.gateway")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Gateway:
+    def __init__(self, settings: Settings, platform: Platform | None = None) -> None:
+        self.settings = settings
+        self._platform = platform
+        self._pipeline = Pipeline(platform) if platform is not None else None
+
+    @property
+    def platform(self) -> Platform:
+        if self._platform is None:
+            from strongroom.bootstrap import open_platform
+
+            self._platform = open_platform(self.settings)
+            self._pipeline = Pipeline(self._platform)
+        return self._platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    _ = self.platform
+                except Exception as exc:  # refuse to serve rather than serve broken
+                    log.error("startup failed: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._platform is not None:
+                    self._platform.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        platform = self.platform
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        path = scope.get("raw_path") or scope["path"].encode()
+        path_text = path.decode("latin-1") if isinstance(path, bytes) else str(path)
+        if path_text.startswith("/_strongroom/"):
+            response = handle_admin(platform, scope["method"], path_text)
+            await _send(send, response)
+            return
+        try:
+            body = await _read_body(receive, headers, platform.settings.max_body_bytes)
+        except BodyTooLarge:
+            err = ServiceError(
+                "RequestEntityTooLarge",
+                f"Request body exceeds the limit of {platform.settings.max_body_bytes} bytes",
+                413,
+            )
+            await _send(send, _plain_error(err))
+            return
+        client = scope.get("client")
+        req = HttpRequest(
+            method=scope["method"],
+            path=path_text,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            client_ip=client[0] if client else "127.0.0.1",
+            secure=scope.get("scheme") == "https",
+        )
+        assert self._pipeline is not None
+        await _send(send, self._pipeline.handle(req))
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _plain_error(err: ServiceError) -> HttpResponse:
+    body = json.dumps({"__type": err.code, "message": err.message}).encode()
+    return HttpResponse(
+        err.status, body, [("content-type", "application/json"), ("x-amzn-errortype", err.code)]
+    )
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(b"content-length", str(len(response.body)).encode())]
+    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app() -> Gateway:
+    """Factory for ``uvicorn --factory``: each worker process builds its own platform."""
+    return Gateway(settings_from_env())

@@ -1,0 +1,23 @@
+"""The HTTP request and response as the pipeline sees them (no ASGI types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str  # raw, still percent-encoded (SigV4 signs the encoded form)
+    query: str  # raw query string
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ","
+    body: bytes
+    client_ip: str = "127.0.0.1"
+    secure: bool = False  # served over TLS
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)

@@ -1,0 +1,85 @@
+"""Scalar conversions shared by the JSON and Query wire formats.
+
+Timestamps and blobs are the only scalars whose wire form differs from the
+Python value; keeping both directions here keeps the two protocols agreeing.
+"""
+
+from __future__ import annotations
+
+import binascii
+import math
+from datetime import UTC, datetime
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def parse_timestamp(value: object) -> datetime:
+    """An aware UTC datetime from epoch seconds (number or numeric string) or ISO 8601.
+
+    Raises ``ValueError`` for anything else, including out-of-range numbers.
+    """
+    if isinstance(value, bool):
+        raise ValueError("boolean is not a timestamp")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str) or not value:
+        raise ValueError("not a timestamp")
+    first = value[0]
+    if first.isdigit() or first in "+-.":
+        try:
+            return _from_epoch(float(value))
+        except ValueError:
+            pass  # not a plain number: fall through to ISO 8601
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if not math.isfinite(seconds):
+        raise ValueError("timestamp is not finite")
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError("timestamp out of range") from exc
+
+
+def epoch_seconds(value: datetime) -> int | float:
+    """Epoch seconds as the JSON protocols send them: whole seconds stay integers."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - _EPOCH
+    if delta.microseconds == 0:
+        return delta.days * 86400 + delta.seconds
+    return round(delta.total_seconds(), 3)
+
+
+def iso8601(value: datetime) -> str:
+    """``2024-01-02T03:04:05Z`` (milliseconds only when present), as IAM and STS answer."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timestamp_out(value: object) -> datetime | None:
+    """Accept what a service may hand back for a timestamp member."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch(float(value))
+    return None
+
+
+def b64decode(value: str) -> bytes:
+    """Strict standard base64 (padding required, no whitespace); ``ValueError`` otherwise."""
+    try:
+        return binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ValueError("invalid base64") from exc
+
+
+def b64encode(value: bytes) -> str:
+    return binascii.b2a_base64(value, newline=False).decode("ascii")
