@@ -10,9 +10,9 @@ from strongroom.config import Settings
 from strongroom.crypto.barrier import open_barrier
 from strongroom.crypto.root_key import KeyFileProvider, PassphraseProvider, RootKeyProvider
 from strongroom.iam.identities import IdentityStore
+from strongroom.jobs.runner import LOCK_NAME, JobRunner
 from strongroom.platform import Platform
-from strongroom.services.iam.service import IamService
-from strongroom.services.sts.service import StsService
+from strongroom.services.registry import SERVICE_CLASSES
 from strongroom.storage.factory import open_store
 from strongroom.storage.sealed import SealedStore
 
@@ -48,7 +48,9 @@ def open_platform(settings: Settings) -> Platform:
         identities=identities,
         authorizer=PolicyAuthorizer(identities),
         clock=utc_now,
+        jobs=JobRunner(raw.leader_lock(LOCK_NAME), utc_now),
     )
-    platform.services = {"iam": IamService(platform), "sts": StsService(platform)}
+    platform.jobs.add("purge-expired-sessions", 60, identities.purge_expired_sessions)
+    platform.services = {name: cls(platform) for name, cls in SERVICE_CLASSES.items()}
     platform.on_reset.append(identities.clear_cache)
     return platform

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from strongroom.context import Authorizer
     from strongroom.crypto.barrier import Barrier
     from strongroom.iam.identities import IdentityStore
+    from strongroom.jobs.runner import JobRunner
     from strongroom.services.base import Service
     from strongroom.storage.base import Store
 
@@ -34,6 +35,7 @@ class Platform:
     identities: IdentityStore
     authorizer: Authorizer
     clock: Callable[[], datetime]
+    jobs: JobRunner
     services: dict[str, Service] = field(default_factory=dict)
     # Called after a dev-mode reset so in-memory caches forget wiped state.
     on_reset: list[Callable[[], None]] = field(default_factory=list)
@@ -48,4 +50,5 @@ class Platform:
         self.identities.ensure_account(self.settings.default_account_id, "default")
 
     def close(self) -> None:
+        self.jobs.stop()
         self.raw_store.close()

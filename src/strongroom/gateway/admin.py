@@ -26,6 +26,7 @@ def handle_admin(platform: Platform, method: str, path: str) -> HttpResponse:
                 "store": platform.settings.store_kind,
                 "sealed": False,
                 "dev": platform.settings.dev,
+                "leader": platform.jobs.leader,
             },
         )
     if route == "/_strongroom/reset" and method == "POST":

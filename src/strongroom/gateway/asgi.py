@@ -58,7 +58,7 @@ class Gateway:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    _ = self.platform
+                    self.platform.jobs.start()
                 except Exception as exc:  # refuse to serve rather than serve broken
                     log.error("startup failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

@@ -23,6 +23,9 @@ class Service:
     """
 
     model_name: ClassVar[str]
+    # Operations implemented with known gaps: operation name -> what is missing.
+    # docs/api-coverage.md is generated from this and the methods present.
+    partial: ClassVar[dict[str, str]] = {}
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform

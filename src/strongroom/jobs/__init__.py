@@ -1,0 +1,1 @@
+"""Background work (deletions, rotations, expirations), leader-elected across nodes."""

@@ -1,0 +1,12 @@
+"""Which Service class serves which botocore service."""
+
+from __future__ import annotations
+
+from strongroom.services.base import Service
+from strongroom.services.iam.service import IamService
+from strongroom.services.sts.service import StsService
+
+SERVICE_CLASSES: dict[str, type[Service]] = {
+    IamService.model_name: IamService,
+    StsService.model_name: StsService,
+}
