@@ -78,7 +78,7 @@ def root_rotate(data_dir: Path | None, store: str | None, as_json: bool) -> None
     platform = open_platform(build_settings(data_dir, store))
     try:
         term = platform.barrier.rotate()
-        count = platform.barrier.reseal_all(platform.raw_store)
+        count = platform.barrier.reseal_all(platform.raw_store).resealed
     finally:
         platform.close()
     if as_json:

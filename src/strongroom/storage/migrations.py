@@ -1,0 +1,111 @@
+"""Schema migrations: an ordered list, applied once each, under a lock.
+
+Every process (server workers, the admin CLI) migrates at open, so two may
+start at the same moment: each takes the database's write lock (SQLite
+``BEGIN IMMEDIATE``, a PostgreSQL advisory lock) before reading the schema
+version, and DDL is transactional on both engines, so a migration is
+applied exactly once or not at all.
+
+Migrations are append-only: never edit one that has shipped, add the next.
+A database newer than this code is refused rather than half-understood.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sqlite: tuple[str, ...]
+    # ``{table}`` is the (validated) key-value table name: tests run many
+    # stores side by side in one PostgreSQL database.
+    postgres: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "key-value table",
+        sqlite=("CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",),
+        # COLLATE "C" makes ordering bytewise on UTF-8, the same as SQLite's
+        # BINARY collation, whatever the database's default locale is.
+        postgres=('CREATE TABLE {table} (key TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL)',),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Strongroom than this one."""
+
+
+def _pending(current: int) -> list[Migration]:
+    if current > LATEST:
+        raise SchemaTooNew(
+            f"database schema version {current} is newer than this Strongroom "
+            f"understands ({LATEST}); upgrade Strongroom before opening it"
+        )
+    return [m for m in MIGRATIONS if m.version > current]
+
+
+def migrate_sqlite(conn: sqlite3.Connection) -> int:
+    """Bring an SQLite database to the latest schema; returns its version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) so that the
+    explicit BEGIN IMMEDIATE below is the only transaction.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        for migration in _pending(int(current[0])):
+            for statement in migration.sqlite:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, name, applied_at) "
+                "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                (migration.version, migration.name),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return LATEST
+
+
+def migrate_postgres(conn: psycopg.Connection[Any], table: str, lock_key: int) -> int:
+    """Bring the PostgreSQL table ``table`` to the latest schema.
+
+    ``lock_key`` is an advisory-lock key private to this table's migrations;
+    taking it before ``CREATE TABLE IF NOT EXISTS`` matters because that
+    statement itself is not safe against a concurrent twin.
+    """
+    versions = f"{table}_schema_version"
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {versions} ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        row = conn.execute(f"SELECT coalesce(max(version), 0) FROM {versions}").fetchone()
+        assert row is not None
+        for migration in _pending(int(row[0])):
+            for statement in migration.postgres:
+                conn.execute(statement.format(table=table))
+            conn.execute(
+                f"INSERT INTO {versions} (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+    return LATEST
