@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
 
 from strongroom.auth.sigv4 import SigV4Claim, extract_claim
 from strongroom.context import RequestContext
@@ -30,11 +29,10 @@ from strongroom.protocol.query_protocol import (
     serialize_query_error,
     serialize_query_response,
 )
-from strongroom.protocol.router import route
+from strongroom.protocol.router import query_parameters, route
 
 log = logging.getLogger("strongroom.gateway")
 
-_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _XML_CONTENT_TYPE = "text/xml"
 
 
@@ -93,8 +91,8 @@ class Pipeline:
     def _parse(spec: ServiceSpec, operation: str, req: HttpRequest) -> dict[str, Any]:
         if spec.protocol == "json":
             return parse_json_request(spec, operation, req.body)
-        form = req.body.decode("utf-8", "replace") if req.method == "POST" else req.query
-        return parse_query_request(spec, operation, parse_qs(form, keep_blank_values=True))
+        params = query_parameters(req.method, req.headers, req.body, req.query)
+        return parse_query_request(spec, operation, params)
 
     @staticmethod
     def _success(
@@ -102,7 +100,7 @@ class Pipeline:
     ) -> HttpResponse:
         if spec.protocol == "json":
             body = serialize_json_response(spec, operation, result)
-            content_type = _JSON_CONTENT_TYPE
+            content_type = spec.json_content_type
         else:
             body = serialize_query_response(spec, operation, result, request_id)
             content_type = _XML_CONTENT_TYPE
@@ -116,9 +114,10 @@ class Pipeline:
     ) -> HttpResponse:
         protocol = spec.protocol if spec is not None else _guess_protocol(req)
         if protocol == "json":
-            status, headers, body = serialize_json_error(err)
+            json_version = spec.json_version if spec is not None else "1.1"
+            status, headers, body = serialize_json_error(err, json_version=json_version)
         else:
-            status, headers, body = serialize_query_error(err, request_id)
+            status, headers, body = serialize_query_error(err, request_id, spec=spec)
         headers = [*headers, *err.headers.items(), ("x-amzn-requestid", request_id)]
         return HttpResponse(status, body, headers)
 

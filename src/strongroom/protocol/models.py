@@ -10,9 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from botocore.exceptions import OperationNotFoundError
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, OperationNotFoundError, ServiceModel
 
 # Every service answered on the one endpoint. Order matters where a Query
 # Action is looked up without a signing scope: STS is asked before IAM.
@@ -39,11 +38,11 @@ class ServiceSpec:
     protocol: str
     target_prefix: str | None
     signing_name: str
-    model: ServiceModel
+    model: ServiceModel = field(repr=False)
     api_version: str = ""
     json_version: str = "1.1"
     xml_namespace: str | None = None
-    operations: frozenset[str] = field(default_factory=frozenset)
+    operations: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     def operation(self, name: str) -> OperationModel | None:
         """The operation model, or None when the service has no such operation."""
