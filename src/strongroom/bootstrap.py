@@ -12,7 +12,6 @@ from strongroom.crypto.root_key import KeyFileProvider, PassphraseProvider, Root
 from strongroom.iam.identities import IdentityStore
 from strongroom.jobs.runner import LOCK_NAME, JobRunner
 from strongroom.platform import Platform
-from strongroom.protocol.router import warm_up
 from strongroom.services.registry import SERVICE_CLASSES
 from strongroom.storage.factory import open_store
 from strongroom.storage.sealed import SealedStore
@@ -33,7 +32,6 @@ def root_key_provider(settings: Settings) -> RootKeyProvider:
 def open_platform(settings: Settings) -> Platform:
     """Open (and on first use initialise) the store and barrier behind ``settings``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    warm_up()
     raw = open_store(settings.store_url)
     try:
         barrier = open_barrier(raw, root_key_provider(settings))

@@ -18,6 +18,7 @@ from strongroom.gateway.admin import handle_admin
 from strongroom.gateway.pipeline import Pipeline
 from strongroom.gateway.request import HttpRequest, HttpResponse
 from strongroom.platform import Platform
+from strongroom.protocol.router import warm_up
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,6 +59,7 @@ class Gateway:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    warm_up()  # no client request pays for loading the models
                     self.platform.jobs.start()
                 except Exception as exc:  # refuse to serve rather than serve broken
                     log.error("startup failed: %s", exc)
