@@ -80,7 +80,8 @@ class Gateway:
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
         path = scope.get("raw_path") or scope["path"].encode()
-        path_text = path.decode("latin-1") if isinstance(path, bytes) else str(path)
+        # surrogateescape: odd bytes survive exactly into the SigV4 canonical form.
+        path_text = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else str(path)
         if path_text.startswith("/_strongroom/"):
             response = handle_admin(platform, scope["method"], path_text)
             await _send(send, response)
@@ -99,7 +100,7 @@ class Gateway:
         req = HttpRequest(
             method=scope["method"],
             path=path_text,
-            query=scope.get("query_string", b"").decode("latin-1"),
+            query=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
             headers=headers,
             body=body,
             client_ip=client[0] if client else "127.0.0.1",

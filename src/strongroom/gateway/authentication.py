@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from strongroom.auth.sigv4 import SigV4Claim, verify
+from strongroom.auth.sigv4 import SigV4Claim, check_freshness, check_scope, verify
 from strongroom.errors import AuthFailure, AuthFailureKind
 from strongroom.gateway.request import HttpRequest
 from strongroom.iam.principal import Principal, root_principal
@@ -19,9 +19,15 @@ from strongroom.platform import Platform
 _INVALID_TOKEN = "The security token included in the request is invalid."
 
 
-def authenticate(platform: Platform, claim: SigV4Claim, req: HttpRequest, now: datetime) -> Principal:
+def authenticate(
+    platform: Platform, claim: SigV4Claim, req: HttpRequest, now: datetime, signing_name: str
+) -> Principal:
+    """The principal behind a verified signature, in the order AWS checks:
+    freshness, scope, key, token, then the signature itself."""
     if platform.settings.dev:
         return _dev_principal(platform, claim.access_key_id)
+    check_freshness(claim, now)
+    check_scope(claim, region=None, service=signing_name)
     cred = platform.identities.lookup_access_key(claim.access_key_id)
     if cred is None or not cred.active:
         raise AuthFailure(AuthFailureKind.UNKNOWN_KEY, _INVALID_TOKEN)

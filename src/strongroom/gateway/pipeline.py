@@ -59,7 +59,7 @@ class Pipeline:
                 raise auth_error(auth_failure, spec.protocol)
             now = self.platform.clock()
             try:
-                principal = authenticate(self.platform, claim, req, now)
+                principal = authenticate(self.platform, claim, req, now, spec.signing_name)
             except AuthFailure as failure:
                 raise auth_error(failure, spec.protocol) from None
             params = self._parse(spec, operation, req)
