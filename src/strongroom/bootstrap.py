@@ -7,8 +7,12 @@ from datetime import UTC, datetime
 
 from strongroom.authz.authorizer import PolicyAuthorizer
 from strongroom.config import Settings
-from strongroom.crypto.barrier import open_barrier
-from strongroom.crypto.root_key import KeyFileProvider, PassphraseProvider, RootKeyProvider
+from strongroom.crypto.root_key import (
+    KeyFileProvider,
+    PassphraseProvider,
+    RootKeyProvider,
+    open_barrier,
+)
 from strongroom.iam.identities import IdentityStore
 from strongroom.jobs.runner import LOCK_NAME, JobRunner
 from strongroom.platform import Platform

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from strongroom.auth.sigv4 import SigV4Claim, check_freshness, check_scope, verify
+from strongroom.auth import SigV4Claim, check_freshness, check_scope, verify
 from strongroom.errors import AuthFailure, AuthFailureKind
 from strongroom.gateway.request import HttpRequest
 from strongroom.iam.principal import Principal, root_principal

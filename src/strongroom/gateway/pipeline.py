@@ -12,7 +12,7 @@ import logging
 import uuid
 from typing import Any
 
-from strongroom.auth.sigv4 import SigV4Claim, extract_claim
+from strongroom.auth import SigV4Claim, extract_claim
 from strongroom.context import RequestContext
 from strongroom.errors import AuthFailure, ServiceError, auth_error, internal_failure, not_implemented
 from strongroom.gateway.authentication import authenticate
