@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from strongroom.iam.policy import PolicyKind
 from strongroom.iam.principal import Principal
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class Authorizer(Protocol):
         resource_account: str | None = None,
         conditions: Mapping[str, Any] | None = None,
         require_resource_policy: bool = False,
+        resource_policy_kind: PolicyKind = PolicyKind.RESOURCE,
     ) -> None:
         """Raise an AccessDenied ``ServiceError`` unless the call is allowed."""
 
@@ -56,6 +58,7 @@ class RequestContext:
         resource_account: str | None = None,
         conditions: Mapping[str, Any] | None = None,
         require_resource_policy: bool = False,
+        resource_policy_kind: PolicyKind = PolicyKind.RESOURCE,
     ) -> None:
         """Authorize ``action`` on ``resource`` for this request's principal.
 
@@ -64,6 +67,7 @@ class RequestContext:
         policy must allow on its own (roles' trust policies, KMS key policies);
         otherwise AWS's same-account union / cross-account intersection applies.
         ``conditions`` adds service-specific condition keys (``kms:…``).
+        ``resource_policy_kind`` is TRUST for a role's trust policy (no Resource element).
         """
         self.platform.authorizer.authorize(
             self,
@@ -73,4 +77,5 @@ class RequestContext:
             resource_account=resource_account,
             conditions=conditions,
             require_resource_policy=require_resource_policy,
+            resource_policy_kind=resource_policy_kind,
         )

@@ -108,16 +108,38 @@ def test_clock_skew_over_15_minutes_is_rejected(server: LiveServer) -> None:
     assert "Signature expired" in exc.value.response["Error"]["Message"]
 
 
+def _presigned_get(server: LiveServer, expires: int = 60) -> str:
+    """A GET URL presigned the way aws-iam-authenticator builds EKS tokens."""
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    akid, secret = server.admin_credentials()
+    request = AWSRequest(
+        method="GET",
+        url=server.endpoint + "/",
+        params={"Action": "GetCallerIdentity", "Version": "2011-06-15"},
+    )
+    SigV4QueryAuth(Credentials(akid, secret), "sts", "us-east-1", expires=expires).add_auth(request)
+    return str(request.prepare().url)
+
+
 def test_presigned_get_caller_identity(server: LiveServer) -> None:
-    url = server.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60)
-    with urllib.request.urlopen(url, timeout=10) as resp:
+    with urllib.request.urlopen(_presigned_get(server), timeout=10) as resp:
         body = resp.read()
     assert b"arn:aws:iam::000000000000:user/admin" in body
 
 
-def test_presigned_url_tampered(server: LiveServer) -> None:
+def test_boto3_presigned_url_is_signed_for_post(server: LiveServer) -> None:
+    # botocore presigns Query operations for their model's method (POST).
     url = server.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60)
-    tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")
+    req = urllib.request.Request(url, data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert b"user/admin" in resp.read()
+
+
+def test_presigned_url_tampered(server: LiveServer) -> None:
+    tampered = _presigned_get(server).replace("X-Amz-Expires=60", "X-Amz-Expires=61")
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(tampered, timeout=10)
     assert exc.value.code == 403

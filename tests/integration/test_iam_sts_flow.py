@@ -215,17 +215,17 @@ def test_cross_account_role(server: LiveServer) -> None:
 
     b_sts = server.client("sts", b_key)
     with pytest.raises(ClientError) as exc:  # trust allows B, but B's identity policy does not
-        b_sts.assume_role(RoleArn=role_arn, RoleSessionName="x")
+        b_sts.assume_role(RoleArn=role_arn, RoleSessionName="xx")
     assert _code(exc) == "AccessDenied"
     b_admin_iam.put_user_policy(UserName=b_user, PolicyName="assume",
                                 PolicyDocument=_doc(_allow("sts:AssumeRole", role_arn)))
-    creds = b_sts.assume_role(RoleArn=role_arn, RoleSessionName="x")["Credentials"]
+    creds = b_sts.assume_role(RoleArn=role_arn, RoleSessionName="xx")["Credentials"]
     assert server.client("sts", creds).get_caller_identity()["Account"] == "000000000000"
 
     a_iam.update_assume_role_policy(RoleName=role, PolicyDocument=_doc(
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole"}))
     with pytest.raises(ClientError) as exc:  # B's identity allows, trust no longer does
-        b_sts.assume_role(RoleArn=role_arn, RoleSessionName="y")
+        b_sts.assume_role(RoleArn=role_arn, RoleSessionName="yy")
     assert _code(exc) == "AccessDenied"
 
 

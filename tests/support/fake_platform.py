@@ -73,6 +73,7 @@ class RecordingAuthorizer:
         resource_account: str | None = None,
         conditions: Mapping[str, Any] | None = None,
         require_resource_policy: bool = False,
+        resource_policy_kind: object = None,
     ) -> None:
         call = AuthCall(
             ctx.principal.arn,

@@ -23,6 +23,7 @@ from strongroom.iam.policy import (
     parse_policy_cached,
 )
 from strongroom.iam.principal import PrincipalType
+from strongroom.protocol.models import load_service
 
 
 class PolicyAuthorizer:
@@ -39,6 +40,7 @@ class PolicyAuthorizer:
         resource_account: str | None = None,
         conditions: Mapping[str, Any] | None = None,
         require_resource_policy: bool = False,
+        resource_policy_kind: PolicyKind = PolicyKind.RESOURCE,
     ) -> Decision:
         principal = ctx.principal
         context = global_keys(ctx)
@@ -75,7 +77,7 @@ class PolicyAuthorizer:
         policies = PolicySet(
             identity=identity,
             resource=(
-                parse_policy_cached(resource_policy, PolicyKind.RESOURCE, "resource-based policy")
+                parse_policy_cached(resource_policy, resource_policy_kind, "resource-based policy")
                 if resource_policy
                 else None
             ),
@@ -96,6 +98,7 @@ class PolicyAuthorizer:
         resource_account: str | None = None,
         conditions: Mapping[str, Any] | None = None,
         require_resource_policy: bool = False,
+        resource_policy_kind: PolicyKind = PolicyKind.RESOURCE,
     ) -> None:
         decision = self.decide(
             ctx,
@@ -105,6 +108,7 @@ class PolicyAuthorizer:
             resource_account=resource_account,
             conditions=conditions,
             require_resource_policy=require_resource_policy,
+            resource_policy_kind=resource_policy_kind,
         )
         if not decision.allowed:
             raise _denied(ctx, action, resource, decision)
@@ -120,8 +124,6 @@ def _denied(ctx: RequestContext, action: str, resource: str, decision: Decision)
         f"on resource: {resource} {why}"
     )
     # Query services (IAM, STS) say AccessDenied/403; JSON services AccessDeniedException/400.
-    from strongroom.protocol.models import load_service
-
     if load_service(ctx.service).protocol == "query":
         return ServiceError("AccessDenied", message, 403)
     return ServiceError("AccessDeniedException", message, 400)

@@ -27,9 +27,8 @@ def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None
 
 def initialise(settings: Settings) -> None:
     """First start: root key, keyring, default account and its administrator."""
-    from strongroom.bootstrap import open_platform, root_key_provider
+    from strongroom.bootstrap import open_platform
 
-    provider = root_key_provider(settings)
     platform = open_platform(settings)
     try:
         created = platform.identities.ensure_account(settings.default_account_id, "default")
@@ -44,12 +43,6 @@ def initialise(settings: Settings) -> None:
         )
     elif creds_path.exists():
         console.print(f"Administrator credentials: {creds_path} (profile strongroom)")
-    if getattr(provider, "generated", False) or not settings.root_passphrase:
-        err_console.print(
-            "[yellow]warning:[/] the root key is a key file in the data dir "
-            f"({(settings.data_dir / 'root.key').resolve()}). Production should use "
-            "STRONGROOM_ROOT_PASSPHRASE or an HSM."
-        )
     if settings.dev:
         err_console.print(
             "[yellow]warning:[/] --dev: signatures are NOT verified and any credentials are "

@@ -94,7 +94,9 @@ class Gateway:
                 f"Request body exceeds the limit of {platform.settings.max_body_bytes} bytes",
                 413,
             )
-            await _send(send, _plain_error(err))
+            response = _plain_error(err)
+            response.headers.append(("connection", "close"))
+            await _send(send, response)
             return
         client = scope.get("client")
         req = HttpRequest(
@@ -110,9 +112,16 @@ class Gateway:
         await _send(send, self._pipeline.handle(req))
 
 
+# After refusing an oversized body we still read (and discard) up to this much
+# of it, so that a client that writes its whole body before reading sees the
+# 413 rather than a connection reset; past it the connection is dropped.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        await _drain(receive, 0)
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
@@ -120,11 +129,22 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
+        more = message.get("more_body", False)
         if size > limit:
+            if more:
+                await _drain(receive, size)
             raise BodyTooLarge
         chunks.append(chunk)
-        if not message.get("more_body", False):
+        if not more:
             return b"".join(chunks)
+
+
+async def _drain(receive: Receive, seen: int) -> None:
+    while seen <= _DRAIN_LIMIT:
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False) or message["type"] == "http.disconnect":
+            return
 
 
 def _plain_error(err: ServiceError) -> HttpResponse:

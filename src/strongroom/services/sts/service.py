@@ -173,6 +173,7 @@ class StsService(Service):
                 resource_policy=trust,
                 resource_account=role.account,
                 require_resource_policy=True,
+                resource_policy_kind=PolicyKind.TRUST,
                 conditions=conditions,
             )
 
