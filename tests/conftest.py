@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from tests.support.live_server import LiveServer, start_server
 
 POSTGRES_URL_ENV = "STRONGROOM_TEST_POSTGRES_URL"

@@ -41,7 +41,11 @@ class Settings:
 
     @property
     def store_kind(self) -> str:
-        return "postgresql" if self.store_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+        return (
+            "postgresql"
+            if self.store_url.startswith(("postgres://", "postgresql://"))
+            else "sqlite"
+        )
 
 
 def _env(name: str) -> str | None:
@@ -88,5 +92,6 @@ def settings_from_env(**overrides: object) -> Settings:
         values["log_level"] = v
     for key, value in overrides.items():
         if value is not None:
-            values[key] = Path(value) if key in {"data_dir", "tls_cert", "tls_key"} else value
+            is_path = key in {"data_dir", "tls_cert", "tls_key"}
+            values[key] = Path(str(value)) if is_path else value
     return Settings(**values)  # type: ignore[arg-type]

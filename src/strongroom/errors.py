@@ -92,13 +92,31 @@ class AuthFailure(Exception):
 
 # code and HTTP status by protocol family: (json, query)
 _AUTH_CODES: dict[AuthFailureKind, tuple[tuple[str, int], tuple[str, int]]] = {
-    AuthFailureKind.MISSING: (("MissingAuthenticationTokenException", 400), ("MissingAuthenticationToken", 403)),
-    AuthFailureKind.INCOMPLETE: (("IncompleteSignatureException", 400), ("IncompleteSignature", 400)),
-    AuthFailureKind.UNKNOWN_KEY: (("UnrecognizedClientException", 400), ("InvalidClientTokenId", 403)),
-    AuthFailureKind.BAD_SIGNATURE: (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403)),
-    AuthFailureKind.REQUEST_EXPIRED: (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403)),
+    AuthFailureKind.MISSING: (
+        ("MissingAuthenticationTokenException", 400),
+        ("MissingAuthenticationToken", 403),
+    ),
+    AuthFailureKind.INCOMPLETE: (
+        ("IncompleteSignatureException", 400),
+        ("IncompleteSignature", 400),
+    ),
+    AuthFailureKind.UNKNOWN_KEY: (
+        ("UnrecognizedClientException", 400),
+        ("InvalidClientTokenId", 403),
+    ),
+    AuthFailureKind.BAD_SIGNATURE: (
+        ("InvalidSignatureException", 400),
+        ("SignatureDoesNotMatch", 403),
+    ),
+    AuthFailureKind.REQUEST_EXPIRED: (
+        ("InvalidSignatureException", 400),
+        ("SignatureDoesNotMatch", 403),
+    ),
     AuthFailureKind.TOKEN_EXPIRED: (("ExpiredTokenException", 400), ("ExpiredToken", 403)),
-    AuthFailureKind.INVALID_TOKEN: (("UnrecognizedClientException", 400), ("InvalidClientTokenId", 403)),
+    AuthFailureKind.INVALID_TOKEN: (
+        ("UnrecognizedClientException", 400),
+        ("InvalidClientTokenId", 403),
+    ),
 }
 
 

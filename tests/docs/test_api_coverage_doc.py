@@ -10,4 +10,6 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "api-coverage.md"
 
 
 def test_api_coverage_doc_is_current() -> None:
-    assert DOC.read_text() == render(), "regenerate: python -m strongroom.coverage > docs/api-coverage.md"
+    assert DOC.read_text() == render(), (
+        "regenerate: python -m strongroom.coverage > docs/api-coverage.md"
+    )

@@ -14,7 +14,6 @@ from unittest import mock
 
 import pytest
 from botocore.exceptions import ClientError
-
 from tests.support.live_server import LiveServer
 
 
@@ -69,7 +68,9 @@ def test_unsigned_request_is_missing_authentication(server: LiveServer) -> None:
 
 def test_unsigned_json_request(server: LiveServer) -> None:
     status, body = _raw_post(
-        server, b"{}", {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.ListKeys"}
+        server,
+        b"{}",
+        {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.ListKeys"},
     )
     assert status == 400
     assert json.loads(body)["__type"].endswith("MissingAuthenticationTokenException")
@@ -102,7 +103,10 @@ def test_clock_skew_over_15_minutes_is_rejected(server: LiveServer) -> None:
             return skewed if tz else skewed.replace(tzinfo=None)
 
     client = server.client("sts")
-    with mock.patch("botocore.auth.datetime.datetime", FrozenDatetime), pytest.raises(ClientError) as exc:
+    with (
+        mock.patch("botocore.auth.datetime.datetime", FrozenDatetime),
+        pytest.raises(ClientError) as exc,
+    ):
         client.get_caller_identity()
     assert _code(exc) == "SignatureDoesNotMatch"
     assert "Signature expired" in exc.value.response["Error"]["Message"]
@@ -191,8 +195,20 @@ def test_aws_cli_get_caller_identity(server: LiveServer, tmp_path: Path) -> None
     }
     aws = str(Path(sys.executable).with_name("aws"))
     out = subprocess.run(
-        [aws, "--profile", "strongroom", "--endpoint-url", server.endpoint, "sts", "get-caller-identity"],
-        capture_output=True, text=True, env=env, timeout=60, check=True,
+        [
+            aws,
+            "--profile",
+            "strongroom",
+            "--endpoint-url",
+            server.endpoint,
+            "sts",
+            "get-caller-identity",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
     )
     assert json.loads(out.stdout)["Arn"] == "arn:aws:iam::000000000000:user/admin"
 

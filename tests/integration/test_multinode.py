@@ -12,7 +12,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from tests.support.live_server import LiveServer, start_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -55,7 +54,9 @@ def test_two_nodes_share_state_and_fail_over(pg_database: str, tmp_path: Path) -
         a.client("iam", creds).create_user(UserName="shared-user")
         key = a.client("iam", creds).create_access_key(UserName="shared-user")["AccessKey"]
         assert b.client("sts", key).get_caller_identity()["Arn"].endswith("user/shared-user")
-        assert any(u["UserName"] == "shared-user" for u in b.client("iam", creds).list_users()["Users"])
+        assert any(
+            u["UserName"] == "shared-user" for u in b.client("iam", creds).list_users()["Users"]
+        )
 
         # Exactly one node leads the background jobs.
         assert _wait_for(lambda: [_health(a)["leader"], _health(b)["leader"]].count(True) == 1)

@@ -48,7 +48,9 @@ class LiveServer:
         section = parser["strongroom"]
         return section["aws_access_key_id"], section["aws_secret_access_key"]
 
-    def client(self, service: str, creds: tuple[str, ...] | Mapping[str, str] | None = None, **kw: Any) -> Any:
+    def client(
+        self, service: str, creds: tuple[str, ...] | Mapping[str, str] | None = None, **kw: Any
+    ) -> Any:
         if creds is None:
             creds = self.admin_credentials()
         if isinstance(creds, Mapping):  # an STS Credentials / IAM AccessKey dict
@@ -81,7 +83,9 @@ class LiveServer:
                 self.process.wait()
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -95,7 +99,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path, tim
     raise RuntimeError(f"server did not become healthy:\n{log_path.read_text()}")
 
 
-def start_server(data_dir: Path, *args: str, env: Mapping[str, str] | None = None, port: int | None = None) -> LiveServer:
+def start_server(
+    data_dir: Path, *args: str, env: Mapping[str, str] | None = None, port: int | None = None
+) -> LiveServer:
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"

@@ -53,7 +53,8 @@ class PolicyAuthorizer:
         else:
             found = self.identities.policies_for(principal)
             identity = tuple(
-                parse_policy_cached(doc, PolicyKind.IDENTITY, label) for label, doc in found.identity
+                parse_policy_cached(doc, PolicyKind.IDENTITY, label)
+                for label, doc in found.identity
             )
             boundary = (
                 parse_policy_cached(found.boundary[1], PolicyKind.BOUNDARY, found.boundary[0])
@@ -61,7 +62,8 @@ class PolicyAuthorizer:
                 else None
             )
             session = tuple(
-                parse_policy_cached(doc, PolicyKind.SESSION, "session policy") for doc in found.session
+                parse_policy_cached(doc, PolicyKind.SESSION, "session policy")
+                for doc in found.session
             )
         principal_ids = [principal.arn]
         if principal.type is PrincipalType.ASSUMED_ROLE:

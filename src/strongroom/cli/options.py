@@ -41,14 +41,18 @@ def store_options(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(
+        func
+    )
 
 
 def build_settings(data_dir: Path | None, store: str | None, **extra: Any) -> Settings:
     return settings_from_env(data_dir=data_dir, store=store, **extra)
 
 
-def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str = "") -> None:
+def emit(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str = ""
+) -> None:
     """Print rows as a rich table for people or as JSON for scripts."""
     if as_json:
         click.echo(jsonlib.dumps(list(rows), indent=2, default=str))

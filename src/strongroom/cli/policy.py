@@ -31,19 +31,49 @@ def policy() -> None:
 
 
 @policy.command("simulate")
-@click.option("--policy", "policy_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Identity-based policy JSON file (repeatable).")
-@click.option("--resource-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Resource-based policy JSON file (key policy, trust policy…).")
-@click.option("--boundary", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Permissions boundary policy JSON file.")
-@click.option("--action", "actions", multiple=True, required=True, help="Action to test, e.g. kms:Decrypt (repeatable).")
+@click.option(
+    "--policy",
+    "policy_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Identity-based policy JSON file (repeatable).",
+)
+@click.option(
+    "--resource-policy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Resource-based policy JSON file (key policy, trust policy…).",
+)
+@click.option(
+    "--boundary",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Permissions boundary policy JSON file.",
+)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    required=True,
+    help="Action to test, e.g. kms:Decrypt (repeatable).",
+)
 @click.option("--resource", default="*", show_default=True, help="Resource ARN.")
-@click.option("--principal-arn", default="arn:aws:iam::000000000000:user/simulated", show_default=True)
-@click.option("--resource-account", default=None, help="Owner account of the resource (default: the principal's).")
-@click.option("--require-resource-policy", is_flag=True,
-              help="The resource policy must allow on its own (KMS key policies, role trust policies).")
-@click.option("--context", "context_items", multiple=True, help="Condition key KEY=VALUE (repeatable).")
+@click.option(
+    "--principal-arn", default="arn:aws:iam::000000000000:user/simulated", show_default=True
+)
+@click.option(
+    "--resource-account",
+    default=None,
+    help="Owner account of the resource (default: the principal's).",
+)
+@click.option(
+    "--require-resource-policy",
+    is_flag=True,
+    help="The resource policy must allow on its own (KMS key policies, role trust policies).",
+)
+@click.option(
+    "--context", "context_items", multiple=True, help="Condition key KEY=VALUE (repeatable)."
+)
 @json_option
 def simulate(
     policy_files: tuple[Path, ...],
@@ -74,10 +104,13 @@ def simulate(
     account = principal_arn.split(":")[4] if principal_arn.count(":") >= 5 else "000000000000"
     try:
         identity = tuple(
-            parse_policy(p.read_text(), kind=PolicyKind.IDENTITY, label=p.name) for p in policy_files
+            parse_policy(p.read_text(), kind=PolicyKind.IDENTITY, label=p.name)
+            for p in policy_files
         )
         resource_doc = (
-            parse_policy(resource_policy.read_text(), kind=PolicyKind.RESOURCE, label=resource_policy.name)
+            parse_policy(
+                resource_policy.read_text(), kind=PolicyKind.RESOURCE, label=resource_policy.name
+            )
             if resource_policy
             else None
         )
@@ -111,12 +144,18 @@ def simulate(
             principal_ids=(principal_arn,),
         )
         decision = evaluate(request, policies)
-        rows.append({
-            "Action": action,
-            "Resource": resource,
-            "Decision": {"allow": "allowed", "explicit_deny": "explicitDeny"}.get(decision.kind, "implicitDeny"),
-            "Explanation": explain(decision),
-        })
-    emit(rows, ["Action", "Resource", "Decision", "Explanation"], as_json, title="Policy simulation")
+        rows.append(
+            {
+                "Action": action,
+                "Resource": resource,
+                "Decision": {"allow": "allowed", "explicit_deny": "explicitDeny"}.get(
+                    decision.kind, "implicitDeny"
+                ),
+                "Explanation": explain(decision),
+            }
+        )
+    emit(
+        rows, ["Action", "Resource", "Decision", "Explanation"], as_json, title="Policy simulation"
+    )
     if any(r["Decision"] != "allowed" for r in rows):
         raise SystemExit(EXIT_DENIED)

@@ -13,11 +13,7 @@ from strongroom.config import Settings
 
 def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None:
     """An AWS shared-credentials file with profile [strongroom], mode 0600."""
-    text = (
-        "[strongroom]\n"
-        f"aws_access_key_id = {access_key_id}\n"
-        f"aws_secret_access_key = {secret}\n"
-    )
+    text = f"[strongroom]\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -68,13 +64,19 @@ def export_settings(settings: Settings) -> None:
 
 
 @click.command()
-@click.option("--host", default=None, help="Listen address (default 127.0.0.1). Env: STRONGROOM_HOST.")
-@click.option("--port", type=int, default=None, help="Listen port (default 8700). Env: STRONGROOM_PORT.")
+@click.option(
+    "--host", default=None, help="Listen address (default 127.0.0.1). Env: STRONGROOM_HOST."
+)
+@click.option(
+    "--port", type=int, default=None, help="Listen port (default 8700). Env: STRONGROOM_PORT."
+)
 @store_options
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--dev", is_flag=True, default=None, help="Insecure developer mode: accept any credentials.")
+@click.option(
+    "--dev", is_flag=True, default=None, help="Insecure developer mode: accept any credentials."
+)
 @click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
 def server(
     host: str | None,
@@ -93,8 +95,15 @@ def server(
     from strongroom.config import settings_from_env
 
     settings = settings_from_env(
-        host=host, port=port, data_dir=data_dir, store=store, workers=workers,
-        tls_cert=tls_cert, tls_key=tls_key, dev=dev or None, log_level=log_level,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        store=store,
+        workers=workers,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        dev=dev or None,
+        log_level=log_level,
     )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")

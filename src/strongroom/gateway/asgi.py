@@ -81,7 +81,9 @@ class Gateway:
             headers[name] = f"{headers[name]},{value}" if name in headers else value
         path = scope.get("raw_path") or scope["path"].encode()
         # surrogateescape: odd bytes survive exactly into the SigV4 canonical form.
-        path_text = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else str(path)
+        path_text = (
+            path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else str(path)
+        )
         if path_text.startswith("/_strongroom/"):
             response = handle_admin(platform, scope["method"], path_text)
             await _send(send, response)

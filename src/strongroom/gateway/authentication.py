@@ -36,8 +36,12 @@ def authenticate(
         if not hmac.compare_digest(hashlib.sha256(presented).digest(), cred.session_token_sha256):
             raise AuthFailure(AuthFailureKind.INVALID_TOKEN, _INVALID_TOKEN)
     if cred.expires is not None and now >= cred.expires:
-        raise AuthFailure(AuthFailureKind.TOKEN_EXPIRED, "The security token included in the request is expired")
-    verify(claim, req.method, req.path, req.query, req.headers, req.body, cred.secret_access_key, now)
+        raise AuthFailure(
+            AuthFailureKind.TOKEN_EXPIRED, "The security token included in the request is expired"
+        )
+    verify(
+        claim, req.method, req.path, req.query, req.headers, req.body, cred.secret_access_key, now
+    )
     return cred.principal
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from strongroom.auth import SigV4Claim, extract_claim
 from strongroom.context import RequestContext
-from strongroom.errors import AuthFailure, ServiceError, auth_error, internal_failure, not_implemented
+from strongroom.errors import (
+    AuthFailure,
+    ServiceError,
+    auth_error,
+    internal_failure,
+    not_implemented,
+)
 from strongroom.gateway.authentication import authenticate
 from strongroom.gateway.request import HttpRequest, HttpResponse
 from strongroom.platform import Platform
@@ -51,7 +57,11 @@ class Pipeline:
             except AuthFailure as failure:
                 auth_failure = failure
             spec, operation = route(
-                req.method, req.path, req.headers, req.body, req.query,
+                req.method,
+                req.path,
+                req.headers,
+                req.body,
+                req.query,
                 claim.service if claim else None,
             )
             if auth_failure is not None or claim is None:

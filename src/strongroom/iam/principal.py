@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class PrincipalType(str, Enum):
+class PrincipalType(StrEnum):
     # Values are what CloudTrail's userIdentity.type and aws:PrincipalType say.
     ROOT = "Root"
     USER = "IAMUser"
