@@ -326,3 +326,15 @@ def test_aws_cli_creates_user(server: LiveServer, tmp_path: Path) -> None:
     )
     assert failed.returncode != 0
     assert "NoSuchEntity" in failed.stderr
+
+
+def test_access_key_last_used_is_recorded(server: LiveServer) -> None:
+    name, key = _new_user(server)
+    iam = server.client("iam")
+    before = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert before["ServiceName"] == "N/A"
+    server.client("sts", key).get_caller_identity()
+    after = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    assert after["UserName"] == name
+    assert after["AccessKeyLastUsed"]["ServiceName"] == "sts"
+    assert after["AccessKeyLastUsed"]["Region"] == "us-east-1"

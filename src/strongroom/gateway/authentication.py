@@ -42,9 +42,6 @@ def authenticate(
     verify(
         claim, req.method, req.path, req.query, req.headers, req.body, cred.secret_access_key, now
     )
+    if cred.session_token_sha256 is None:  # AWS tracks last use of long-term keys only
+        platform.identities.note_key_used(claim.access_key_id, signing_name, claim.region)
     return cred.principal
-
-
-def _dev_principal(platform: Platform, access_key_id: str) -> Principal:
-    account = access_key_id if len(access_key_id) == 12 and access_key_id.isdigit() else None
-    return root_principal(account or platform.settings.default_account_id, access_key_id)
