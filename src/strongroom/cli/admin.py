@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from strongroom.cli.options import build_settings, console, emit, json_option, store_options
+from strongroom.cli.options import (
+    build_settings,
+    console,
+    emit,
+    json_option,
+    open_admin_platform,
+    store_options,
+)
 
 
 @click.group()
@@ -23,11 +30,9 @@ def accounts_create(
     name: str, account_id: str | None, data_dir: Path | None, store: str | None, as_json: bool
 ) -> None:
     """Create account NAME with an administrator; prints its credentials once."""
-    from strongroom.bootstrap import open_platform
-
     if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
         raise click.BadParameter("must be 12 digits", param_hint="--account-id")
-    platform = open_platform(build_settings(data_dir, store))
+    platform = open_admin_platform(build_settings(data_dir, store))
     try:
         new_id, akid, secret = platform.identities.create_account(name, account_id)
     except ValueError as exc:
@@ -49,9 +54,7 @@ def accounts_create(
 @json_option
 def accounts_list(data_dir: Path | None, store: str | None, as_json: bool) -> None:
     """List accounts."""
-    from strongroom.bootstrap import open_platform
-
-    platform = open_platform(build_settings(data_dir, store))
+    platform = open_admin_platform(build_settings(data_dir, store))
     try:
         rows = platform.identities.list_accounts()
     finally:
@@ -73,9 +76,7 @@ def root_rotate(data_dir: Path | None, store: str | None, as_json: bool) -> None
     Running servers keep serving: they read old terms until re-sealing ends
     and pick up the new term for writes within seconds.
     """
-    from strongroom.bootstrap import open_platform
-
-    platform = open_platform(build_settings(data_dir, store))
+    platform = open_admin_platform(build_settings(data_dir, store))
     try:
         term = platform.barrier.rotate()
         count = platform.barrier.reseal_all(platform.raw_store).resealed

@@ -10,13 +10,20 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from strongroom.config import Settings, settings_from_env
+
+if TYPE_CHECKING:
+    from strongroom.platform import Platform
+
+# Exit codes: 0 success, 1 a negative answer (denied, verification failed),
+# 2 usage error (click), 3 the data store could not be opened.
+EXIT_STORE_UNAVAILABLE = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,3 +70,14 @@ def emit(
     for row in rows:
         table.add_row(*(str(row.get(c, "")) for c in columns))
     console.print(table)
+
+
+def open_admin_platform(settings: Settings) -> Platform:
+    """Open the store for an admin command; a clear message instead of a trace."""
+    from strongroom.bootstrap import open_platform
+
+    try:
+        return open_platform(settings)
+    except Exception as exc:
+        err_console.print(f"[red]error:[/] cannot open the data store: {exc}")
+        raise SystemExit(EXIT_STORE_UNAVAILABLE) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from strongroom.cli.options import console, err_console, store_options
+from strongroom.cli.options import EXIT_STORE_UNAVAILABLE, console, err_console, store_options
 from strongroom.config import Settings
 
 
@@ -111,7 +111,7 @@ def server(
         initialise(settings)
     except Exception as exc:
         err_console.print(f"[red]error:[/] cannot open the data store: {exc}")
-        raise SystemExit(3) from None
+        raise SystemExit(EXIT_STORE_UNAVAILABLE) from None
     export_settings(settings)
     scheme = "https" if settings.tls_cert else "http"
     console.print(f"Strongroom listening on {scheme}://{settings.host}:{settings.port}")

@@ -13,7 +13,7 @@ from datetime import datetime
 from strongroom.auth import SigV4Claim, check_freshness, check_scope, verify
 from strongroom.errors import AuthFailure, AuthFailureKind
 from strongroom.gateway.request import HttpRequest
-from strongroom.iam.principal import Principal, root_principal
+from strongroom.iam.principal import Principal
 from strongroom.platform import Platform
 
 _INVALID_TOKEN = "The security token included in the request is invalid."
@@ -45,3 +45,8 @@ def authenticate(
     if cred.session_token_sha256 is None:  # AWS tracks last use of long-term keys only
         platform.identities.note_key_used(claim.access_key_id, signing_name, claim.region)
     return cred.principal
+
+
+def _dev_principal(platform: Platform, access_key_id: str) -> Principal:
+    account = access_key_id if len(access_key_id) == 12 and access_key_id.isdigit() else None
+    return root_principal(account or platform.settings.default_account_id, access_key_id)
