@@ -13,7 +13,7 @@ from datetime import datetime
 from strongroom.auth import SigV4Claim, check_freshness, check_scope, verify
 from strongroom.errors import AuthFailure, AuthFailureKind
 from strongroom.gateway.request import HttpRequest
-from strongroom.iam.principal import Principal
+from strongroom.iam.principal import Principal, root_principal
 from strongroom.platform import Platform
 
 _INVALID_TOKEN = "The security token included in the request is invalid."
