@@ -6,6 +6,7 @@ import click
 
 from strongroom import __version__
 from strongroom.cli.admin import accounts, root
+from strongroom.cli.crypto import decrypt, encrypt
 from strongroom.cli.policy import policy
 from strongroom.cli.server import server
 
@@ -20,6 +21,8 @@ cli.add_command(server)
 cli.add_command(accounts)
 cli.add_command(root)
 cli.add_command(policy)
+cli.add_command(encrypt)
+cli.add_command(decrypt)
 
 
 def main() -> None:
