@@ -16,87 +16,18 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from strongroom import sdk
-from strongroom.sdk import AlgorithmSuite, CommitmentPolicy, Header, Keyring
+from strongroom.cli.crypto_keys import build_cmm, build_keyring, key_options, parse_context
+from strongroom.cli.crypto_values import format_option, looks_like_document, run_values
+from strongroom.sdk import AlgorithmSuite, CommitmentPolicy, Header
 
-_POLICIES = [p.value for p in CommitmentPolicy]
 _PROGRESS_THRESHOLD = 8 * 1024 * 1024
-
-
-def _context(pairs: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(
-                f"expected KEY=VALUE, got {pair!r}", param_hint="--encryption-context"
-            )
-        out[key] = value
-    return out
-
-
-def _kms_client(region: str | None) -> Any:
-    import boto3  # the standard AWS configuration: credential chain, AWS_ENDPOINT_URL_KMS, region
-
-    return boto3.client("kms", region_name=region) if region else boto3.client("kms")
-
-
-def _keyring_for(spec: str, region: str | None, decrypting: bool) -> Keyring:
-    """raw-aes:NS:NAME:KEYFILE, raw-rsa:NS:NAME:PEMFILE[:PADDING], discovery, or a KMS key id."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    kind, _, rest = spec.partition(":")
-    if kind == "raw-aes":
-        parts = rest.split(":", 2)
-        if len(parts) != 3:
-            raise click.BadParameter("raw-aes:NAMESPACE:NAME:KEYFILE", param_hint="--wrapping-keys")
-        return sdk.RawAesKeyring(parts[0], parts[1], Path(parts[2]).read_bytes())
-    if kind == "raw-rsa":
-        parts = rest.split(":")
-        if len(parts) not in (3, 4):
-            raise click.BadParameter(
-                "raw-rsa:NAMESPACE:NAME:PEMFILE[:PADDING]", param_hint="--wrapping-keys"
-            )
-        padding = (
-            sdk.RsaPadding(parts[3].lower()) if len(parts) == 4 else sdk.RsaPadding.OAEP_SHA256
-        )
-        pem = Path(parts[2]).read_bytes()
-        if b"PRIVATE KEY" in pem:
-            private = serialization.load_pem_private_key(pem, password=None)
-            if not isinstance(private, rsa.RSAPrivateKey):
-                raise click.BadParameter("not an RSA private key", param_hint="--wrapping-keys")
-            return sdk.RawRsaKeyring(parts[0], parts[1], padding, private_key=private)
-        public = serialization.load_pem_public_key(pem)
-        if not isinstance(public, rsa.RSAPublicKey):
-            raise click.BadParameter("not an RSA public key", param_hint="--wrapping-keys")
-        return sdk.RawRsaKeyring(parts[0], parts[1], padding, public_key=public)
-    if spec == "discovery":
-        if not decrypting:
-            raise click.BadParameter(
-                "discovery keyrings cannot encrypt", param_hint="--wrapping-keys"
-            )
-        return sdk.AwsKmsDiscoveryKeyring(_kms_client(region))
-    return sdk.AwsKmsKeyring(_kms_client(region), spec.removeprefix("key="))
-
-
-def _keyring(specs: Sequence[str], region: str | None, decrypting: bool) -> Keyring:
-    if not specs:
-        raise click.UsageError("at least one --wrapping-keys/-w is required")
-    rings = [_keyring_for(s, region, decrypting) for s in specs]
-    return (
-        rings[0]
-        if len(rings) == 1
-        else sdk.MultiKeyring(
-            generator=None if decrypting else rings[0], children=rings if decrypting else rings[1:]
-        )
-    )
 
 
 def _pairs(
@@ -132,13 +63,7 @@ def _header_json(header: Header) -> dict[str, Any]:
         "message_id": base64.b64encode(header.message_id).decode(),
         "encryption_context": dict(header.encryption_context),
         "frame_length": header.frame_length,
-        "encrypted_data_keys": [
-            {
-                "provider_id": e.provider_id,
-                "provider_info": e.provider_info.decode("utf-8", "replace"),
-            }
-            for e in header.encrypted_data_keys
-        ],
+        "encrypted_data_keys": [sdk.describe_edk(e) for e in header.encrypted_data_keys],
     }
 
 
@@ -198,17 +123,12 @@ def _run_one(mode: str, src: str, dest: str, opts: dict[str, Any], meta: IO[str]
             )
         _write(stream, dest, mode == "encrypt" and opts["encode"], size)
         if meta is not None:
-            meta.write(
-                json.dumps(
-                    {
-                        "mode": mode,
-                        "input": src,
-                        "output": dest,
-                        "header": _header_json(stream.header),
-                    }
-                )
-                + "\n"
-            )
+            record: dict[str, Any] = {"mode": mode, "input": src, "output": dest}
+            record["header"] = _header_json(stream.header)
+            if mode == "decrypt" and stream.decrypted_data_key is not None:
+                # which of the message's wrapped keys actually opened it
+                record["decrypted_data_key"] = sdk.describe_edk(stream.decrypted_data_key)
+            meta.write(json.dumps(record) + "\n")
     finally:
         if source is not sys.stdin.buffer:
             source.close()
@@ -251,46 +171,18 @@ def _copy(stream: Any, out: IO[bytes], encode: bool, progress_total: int) -> Non
 
 def _common(func: Any) -> Any:
     options = [
+        click.argument("input_arg", required=False, metavar="[INPUT]"),
         click.option(
             "-i",
             "--input",
             "input_path",
-            required=True,
-            help="File, directory (with --recursive) or '-'.",
+            default=None,
+            help="File, directory (with --recursive) or '-' (or give INPUT as an argument).",
         ),
         click.option(
             "-o", "--output", default=None, help="File, directory or '-' (default: stdout)."
         ),
-        click.option(
-            "-w",
-            "--wrapping-keys",
-            "wrapping_keys",
-            multiple=True,
-            help="KMS key id/ARN/alias, 'discovery', raw-aes:NS:NAME:KEYFILE or raw-rsa:NS:NAME:PEMFILE[:PADDING]. Repeatable.",
-        ),
-        click.option(
-            "-c",
-            "--encryption-context",
-            "context",
-            multiple=True,
-            help="KEY=VALUE; repeatable. Enforced on decrypt.",
-        ),
-        click.option(
-            "--commitment-policy",
-            type=click.Choice(_POLICIES),
-            default="require-encrypt-require-decrypt",
-        ),
-        click.option(
-            "--max-encrypted-data-keys", "max_edks", type=click.IntRange(min=1), default=None
-        ),
-        click.option(
-            "--caching",
-            type=float,
-            default=None,
-            metavar="MAX_AGE",
-            help="Cache data keys for MAX_AGE seconds.",
-        ),
-        click.option("--region", default=None, help="KMS region (default: the AWS configuration)."),
+        key_options,
         click.option("-r", "--recursive", is_flag=True),
         click.option("--suffix", default=None, help="Suffix for outputs written into a directory."),
         click.option("--no-overwrite", is_flag=True),
@@ -299,42 +191,59 @@ def _common(func: Any) -> Any:
             default=None,
             help="Append JSON lines describing each message ('-' = stderr).",
         ),
+        click.option(
+            "--values-only",
+            is_flag=True,
+            help="Structured file (YAML, JSON, .env): encrypt each value, keep keys readable.",
+        ),
+        format_option,
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+def _input(kw: dict[str, Any]) -> str:
+    given: list[str] = [v for v in (kw.pop("input_arg"), kw["input_path"]) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError("give the input once: as INPUT or with -i/--input")
+    kw["input_path"] = given[0]
+    return given[0]
+
+
 def _execute(mode: str, kw: dict[str, Any]) -> None:
     decrypting = mode == "decrypt"
-    keyring = _keyring(kw["wrapping_keys"], kw["region"], decrypting)
-    cmm = None
-    if kw["caching"]:
-        cmm = sdk.CachingMaterialsManager(
-            sdk.DefaultMaterialsManager(keyring), sdk.LocalMaterialsCache(), max_age=kw["caching"]
-        )
-    opts = {
-        "keyring": None if cmm else keyring,
-        "cmm": cmm,
-        "context": _context(kw["context"]),
-        "policy": CommitmentPolicy(kw["commitment_policy"]),
-        "max_edks": kw["max_edks"],
-        "no_overwrite": kw["no_overwrite"],
-        "suite": kw.get("suite"),
-        "frame_length": kw.get("frame_length", 4096),
-        "encode": kw.get("encode", False),
-        "decode": kw.get("decode", False),
-        "unsigned_only": kw.get("unsigned_only", False),
-    }
-    suffix = (
-        kw["suffix"] if kw["suffix"] is not None else (".decrypted" if decrypting else ".encrypted")
+    src = _input(kw)
+    values_only = kw["values_only"] or (
+        decrypting and not kw.get("decode") and looks_like_document(src)
     )
     meta: IO[str] | None = None
     if kw["metadata_output"]:
         meta = sys.stderr if kw["metadata_output"] == "-" else open(kw["metadata_output"], "a")  # noqa: SIM115
     try:
-        for src, dest in _pairs(kw["input_path"], kw["output"], suffix, kw["recursive"]):
-            _run_one(mode, src, dest, opts, meta)
+        if values_only:
+            run_values(mode, kw, _header_json, meta)
+            return
+        keyring = build_keyring(kw, decrypting)
+        cmm = build_cmm(keyring, kw["caching"])
+        opts = {
+            "keyring": None if cmm else keyring,
+            "cmm": cmm,
+            "context": parse_context(kw["context"]),
+            "policy": CommitmentPolicy(kw["commitment_policy"]),
+            "max_edks": kw["max_edks"],
+            "no_overwrite": kw["no_overwrite"],
+            "suite": kw.get("suite"),
+            "frame_length": kw.get("frame_length", 4096),
+            "encode": kw.get("encode", False),
+            "decode": kw.get("decode", False),
+            "unsigned_only": kw.get("unsigned_only", False),
+        }
+        suffix = kw["suffix"]
+        if suffix is None:
+            suffix = ".decrypted" if decrypting else ".encrypted"
+        for src_path, dest in _pairs(src, kw["output"], suffix, kw["recursive"]):
+            _run_one(mode, src_path, dest, opts, meta)
     except sdk.SDKError as exc:
         raise click.ClickException(f"{mode} failed: {type(exc).__name__}: {exc}") from None
     except (OSError, ValueError) as exc:
@@ -357,7 +266,8 @@ def _execute(mode: str, kw: dict[str, Any]) -> None:
 )
 @click.option("--encode", is_flag=True, help="Base64-encode the output.")
 def encrypt(**kw: Any) -> None:
-    """Encrypt files into AWS Encryption SDK messages."""
+    """Encrypt files into AWS Encryption SDK messages (or, with --values-only, the values
+    of a YAML/JSON/.env file)."""
     if kw["suite"] is not None:
         try:
             kw["suite"] = AlgorithmSuite.parse(kw["suite"])
@@ -371,5 +281,6 @@ def encrypt(**kw: Any) -> None:
 @click.option("--decode", is_flag=True, help="The input is base64.")
 @click.option("--decrypt-unsigned", "unsigned_only", is_flag=True, help="Refuse signed messages.")
 def decrypt(**kw: Any) -> None:
-    """Decrypt AWS Encryption SDK messages (from this tool or any ESDK)."""
+    """Decrypt AWS Encryption SDK messages (from this tool or any ESDK), or values-only
+    documents (detected automatically)."""
     _execute("decrypt", kw)

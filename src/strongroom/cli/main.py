@@ -7,6 +7,7 @@ import click
 from strongroom import __version__
 from strongroom.cli.admin import accounts, root
 from strongroom.cli.crypto import decrypt, encrypt
+from strongroom.cli.crypto_values import exec_command
 from strongroom.cli.policy import policy
 from strongroom.cli.server import server
 
@@ -23,6 +24,7 @@ cli.add_command(root)
 cli.add_command(policy)
 cli.add_command(encrypt)
 cli.add_command(decrypt)
+cli.add_command(exec_command)
 
 
 def main() -> None:

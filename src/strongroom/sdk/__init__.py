@@ -12,6 +12,8 @@ from strongroom.sdk.errors import (
     AuthenticationError,
     CommitmentError,
     DecryptionError,
+    DocumentError,
+    DocumentFormatError,
     EncryptionContextError,
     KeyringError,
     MalformedMessageError,
@@ -21,7 +23,7 @@ from strongroom.sdk.errors import (
     SignatureError,
     TruncatedMessageError,
 )
-from strongroom.sdk.header import ContentType, EncryptedDataKey, Header
+from strongroom.sdk.header import ContentType, EncryptedDataKey, Header, describe_edk
 from strongroom.sdk.keyrings import (
     AwsKmsDiscoveryKeyring,
     AwsKmsKeyring,
@@ -47,6 +49,8 @@ __all__ = [
     "DecryptionError",
     "DefaultMaterialsManager",
     "DiscoveryFilter",
+    "DocumentError",
+    "DocumentFormatError",
     "EncryptedDataKey",
     "EncryptionContextError",
     "Header",
@@ -69,6 +73,7 @@ __all__ = [
     "TruncatedMessageError",
     "decrypt",
     "decrypt_stream",
+    "describe_edk",
     "encrypt",
     "encrypt_stream",
 ]

@@ -7,6 +7,7 @@ Nothing is returned until every tag and the signature have verified.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 
 from strongroom.sdk.body import (
@@ -28,10 +29,13 @@ from strongroom.sdk.engine import (
 from strongroom.sdk.errors import MalformedMessageError, PolicyError, TruncatedMessageError
 from strongroom.sdk.header import Header, parse_header
 from strongroom.sdk.materials import Keyring, MaterialsManager
+from strongroom.sdk.signing import BackgroundHasher
 from strongroom.sdk.suites import AlgorithmSuite, CommitmentPolicy
 from strongroom.sdk.wire import Incomplete
 
 _MAX_FOOTER = 2 + 2 + 2 * (2 + 49)  # length prefix + DER SEQUENCE of two P-384 INTEGERs
+_BACKGROUND_HASH_MIN = 2 * 1024 * 1024  # below this a thread costs more than it hides
+_HASH_CHUNK = 1 << 20  # bytes handed to the hashing thread at a time
 DEFAULT_SUITE = AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
 DEFAULT_POLICY = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
 
@@ -70,32 +74,49 @@ def encrypt(
             raise PolicyError("plaintext needs more frames than the format allows")
     else:
         body_len = total + NON_FRAMED_OVERHEAD
-    # Room for the footer up front: growing a 64 MiB bytearray afterwards would copy it.
+    # Room for the footer up front (its DER signature length varies by a few bytes).
     footer_room = _MAX_FOOTER if state.hasher is not None else 0
-    out = bytearray(hlen + body_len + footer_room)
-    view = memoryview(out)
-    view[:hlen] = state.header_bytes
-    writer = FrameWriter(state.key, header.message_id, frame_length)
-    pos = hlen
-    if not frame_length:
-        pos += writer.non_framed(data, view[pos:])
-    else:
-        seq, offset = 1, 0
-        while total - offset > frame_length:
-            pos += writer.regular(seq, data[offset : offset + frame_length], view[pos:])
-            seq += 1
-            offset += frame_length
-        pos += writer.final(seq, data[offset:], view[pos:])
-    assert pos == hlen + body_len
-    if state.hasher is not None:
-        assert state.signing_key is not None
-        state.hasher.update(view[hlen:pos])
-        footer = serialize_footer(state.hasher.sign(state.signing_key))
-        view[pos : pos + len(footer)] = footer
-        pos += len(footer)
-    view.release()
-    del out[pos:]
-    return bytes(out), header
+    size = hlen + body_len + footer_room
+    # The message is sealed in place inside a BytesIO's own bytes object: built from a
+    # calloc'ed bytes (no memset pass), written through getbuffer(), and returned by
+    # getvalue() without a copy. A bytearray would cost a zeroing pass plus a full copy
+    # into the returned bytes: two extra passes over 64 MiB, ~40 % of the time.
+    out = io.BytesIO(bytes(size))
+    hasher = state.hasher
+    background = None
+    if hasher is not None and body_len >= _BACKGROUND_HASH_MIN:
+        background = BackgroundHasher(hasher)
+    with out.getbuffer() as view:
+        view[:hlen] = state.header_bytes
+        writer = FrameWriter(state.key, header.message_id, frame_length)
+        body = view[hlen : hlen + body_len]
+        hashed = 0
+
+        def feed(end: int) -> None:
+            nonlocal hashed
+            assert background is not None
+            background.update(body[hashed:end])
+            hashed = end
+
+        try:
+            if not frame_length:
+                writer.non_framed(data, body)
+            else:
+                writer.body(data, body, feed if background is not None else None)
+        finally:
+            if background is not None:
+                hasher = background.finish()
+        pos = hlen + body_len
+        if hasher is not None:
+            assert state.signing_key is not None
+            if background is None:
+                hasher.update(body)
+            footer = serialize_footer(hasher.sign(state.signing_key))
+            view[pos : pos + len(footer)] = footer
+            pos += len(footer)
+        body.release()
+    out.truncate(pos)
+    return out.getvalue(), header
 
 
 def decrypt(
@@ -128,37 +149,54 @@ def decrypt(
     )
     body_start = pos
     reader = FrameReader(state.key, header.message_id)
-    out = bytearray(max(0, len(buf) - pos))  # an upper bound on the plaintext length
-    oview = memoryview(out)
+    # Opened in place into a BytesIO's own bytes object (see encrypt): no zeroing pass,
+    # no final copy. The input length bounds the plaintext length.
+    out = io.BytesIO(bytes(max(0, len(buf) - pos)))
+    hasher = state.hasher
+    background = None
+    if hasher is not None and len(buf) - pos >= _BACKGROUND_HASH_MIN:
+        background = BackgroundHasher(hasher)
+    hashed = body_start
     written = 0
     try:
-        if not header.framed:
-            frame = parse_non_framed(buf, pos, max_body_length)
-            written = reader.open_into(frame, oview, framed=False)
-            pos += frame.size
-        else:
-            flen = header.frame_length
-            while True:
-                frame = parse_frame(buf, pos, flen)
+        with out.getbuffer() as oview:
+            if not header.framed:
+                frame = parse_non_framed(buf, pos, max_body_length)
+                written = reader.open_into(frame, oview, framed=False)
                 pos += frame.size
-                written += reader.open_into(frame, oview[written:])
-                if max_body_length is not None and written > max_body_length:
-                    raise PolicyError("message body exceeds the configured maximum")
-                if frame.final:
-                    break
-        if state.hasher is not None:
-            state.hasher.update(buf[body_start:pos])
+            else:
+                flen = header.frame_length
+                while True:
+                    frame = parse_frame(buf, pos, flen)
+                    pos += frame.size
+                    written += reader.open_into(frame, oview[written:])
+                    if max_body_length is not None and written > max_body_length:
+                        raise PolicyError("message body exceeds the configured maximum")
+                    if frame.final:
+                        break
+                    if background is not None and pos - hashed >= _HASH_CHUNK:
+                        background.update(buf[hashed:pos])  # hashed while later frames open
+                        hashed = pos
+            del frame
+        if hasher is not None:
+            if background is not None:
+                background.update(buf[hashed:pos])
+                hasher, background = background.finish(), None
+            else:
+                hasher.update(buf[body_start:pos])
             signature, used = parse_footer(buf, pos)
             pos += used
             assert state.materials.verification_key is not None
-            state.hasher.verify(state.materials.verification_key, signature)
+            hasher.verify(state.materials.verification_key, signature)
     except Incomplete:
         raise TruncatedMessageError("message ends inside the body or footer") from None
+    finally:
+        if background is not None:  # an error mid-body: stop the worker before raising
+            background.finish()
     if pos != len(buf):
         raise MalformedMessageError("trailing bytes after the end of the message")
-    oview.release()
-    del out[written:]
-    return bytes(out), header
+    out.truncate(written)
+    return out.getvalue(), header
 
 
 __all__ = ["DEFAULT_SUITE", "decrypt", "encrypt"]

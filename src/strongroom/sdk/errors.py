@@ -53,3 +53,14 @@ class KeyringError(SDKError):
 
 class NoDataKeyError(KeyringError, DecryptionError):
     """No keyring could decrypt any of the message's encrypted data keys."""
+
+
+class DocumentFormatError(SDKError, ValueError):
+    """A structured file cannot be handled in values-only mode (syntax, types, layout).
+
+    Messages name the path or line number, never the value (it may be a secret)."""
+
+
+class DocumentError(DecryptionError):
+    """A values-only document failed verification: a value was modified, moved, added or
+    removed, or the metadata was edited. The message says which check failed and where."""

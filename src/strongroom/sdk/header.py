@@ -7,6 +7,7 @@ Field order and widths below follow the spec's "Header Body" tables line by line
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -210,6 +211,25 @@ __all__ = [
     "EncryptedDataKey",
     "Header",
     "Incomplete",
+    "describe_edk",
     "parse_header",
     "serialize_header_body",
 ]
+
+
+_RAW_AES_INFO_TAIL = b"\x00\x00\x00\x80\x00\x00\x00\x0c"  # tag bits 128, IV length 12
+
+
+def describe_edk(edk: EncryptedDataKey) -> dict[str, str]:
+    """A human-readable identity of the wrapping key behind an EDK: the key ARN for KMS,
+    the key name for raw keyrings (raw AES provider info is name || 128 || 12 || IV)."""
+    info = edk.provider_info
+    if edk.provider_id != "aws-kms" and len(info) >= 20 and info[-20:-12] == _RAW_AES_INFO_TAIL:
+        info = info[:-20]
+    try:
+        text = info.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if not text or not text.isprintable():
+        text = "base64:" + base64.b64encode(info).decode("ascii")
+    return {"provider_id": edk.provider_id, "key": text}

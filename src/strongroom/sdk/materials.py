@@ -49,13 +49,16 @@ class DecryptionMaterials:
     plaintext_data_key: bytes | None = field(default=None, repr=False)
     verification_key: ec.EllipticCurvePublicKey | None = None
     required_encryption_context_keys: tuple[str, ...] = ()
+    # Which of the message's EDKs the keyring unwrapped: reported to the user (the CLI's
+    # --metadata-output) so an operator can tell which wrapping key was actually used.
+    decrypted_data_key: EncryptedDataKey | None = None
 
-    def with_data_key(self, key: bytes) -> DecryptionMaterials:
+    def with_data_key(self, key: bytes, edk: EncryptedDataKey | None = None) -> DecryptionMaterials:
         if self.plaintext_data_key is not None:
             raise ValueError("materials already hold a data key")
         if len(key) != self.suite.props.key_len:
             raise ValueError("data key length does not match the algorithm suite")
-        return replace(self, plaintext_data_key=key)
+        return replace(self, plaintext_data_key=key, decrypted_data_key=edk)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import queue
+import threading
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -68,3 +70,46 @@ class MessageHasher:
             key.verify(signature, digest, ec.ECDSA(utils.Prehashed(self._hash_alg)))
         except InvalidSignature:
             raise SignatureError("message signature verification failed") from None
+
+
+class BackgroundHasher:
+    """Feeds a ``MessageHasher`` from a worker thread, in order.
+
+    For the signed suites SHA-384 over the message costs about as much as AES-GCM itself;
+    OpenSSL's hash and AEAD calls release the GIL, so hashing chunk *k* on a second core
+    while frame *k+1* is sealed hides most of it. The caller must not modify a buffer it
+    passed to ``update`` (one-shot encryption only ever writes ahead of what it queued)."""
+
+    __slots__ = ("_error", "_hasher", "_queue", "_thread")
+
+    def __init__(self, hasher: MessageHasher) -> None:
+        self._hasher = hasher
+        self._queue: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="esdk-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            chunk = self._queue.get()
+            if chunk is None:
+                return
+            try:
+                if self._error is None:
+                    self._hasher.update(chunk)
+            except BaseException as exc:  # reported by finish(), on the caller's thread
+                self._error = exc
+            finally:
+                chunk.release()  # drop the export so the caller's buffer can be finalized
+            del chunk
+
+    def update(self, chunk: memoryview) -> None:
+        self._queue.put(chunk)
+
+    def finish(self) -> MessageHasher:
+        """Wait until everything queued is hashed; returns the hasher (or re-raises)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._hasher

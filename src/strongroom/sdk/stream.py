@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from strongroom.sdk.body import (
+    FINAL_FRAME_OVERHEAD,
+    REGULAR_FRAME_OVERHEAD,
     FrameReader,
     FrameWriter,
     parse_footer,
@@ -39,13 +41,14 @@ from strongroom.sdk.engine import (
     resolve_cmm,
 )
 from strongroom.sdk.errors import MalformedMessageError, PolicyError, TruncatedMessageError
-from strongroom.sdk.header import Header, parse_header
+from strongroom.sdk.header import EncryptedDataKey, Header, parse_header
 from strongroom.sdk.materials import Keyring, MaterialsManager
 from strongroom.sdk.suites import AlgorithmSuite, CommitmentPolicy
 from strongroom.sdk.wire import Incomplete
 
 DEFAULT_MAX_HEADER_LENGTH = 4 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024  # never ask a source for more than this at once
+_BLOCK = 256 * 1024  # encrypted frames are yielded (and hashed) in blocks of about this size
 _POLICY = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
 
 
@@ -210,10 +213,15 @@ class StreamEncryptor(_ChunkReader):
             yield serialize_footer(state.hasher.sign(state.signing_key))
 
     def _frames(self, writer: FrameWriter, flen: int) -> Iterator[bytes]:
+        """Frames, yielded in blocks of up to ~256 KiB: one hash update and one write per
+        block instead of per 4 KiB frame. Memory stays bounded by the block size."""
         seq = 1
         total = 0
         chunk = bytearray()
-        out = bytearray(flen + 40)
+        per_block = max(1, _BLOCK // (flen + REGULAR_FRAME_OVERHEAD))
+        block = bytearray(per_block * (flen + REGULAR_FRAME_OVERHEAD) + flen + FINAL_FRAME_OVERHEAD)
+        view = memoryview(block)
+        pos = 0
         while True:
             chunk.clear()
             self._source.fill(chunk, flen)
@@ -221,14 +229,16 @@ class StreamEncryptor(_ChunkReader):
             if self._length_bound is not None and total > self._length_bound:
                 raise PolicyError("plaintext longer than the declared plaintext length")
             if len(chunk) == flen and not self._source.at_end():
-                n = writer.regular(seq, chunk, memoryview(out))
-                yield bytes(out[:n])
+                pos += writer.regular(seq, chunk, view[pos:])
+                if seq % per_block == 0:
+                    yield bytes(view[:pos])
+                    pos = 0
                 seq += 1
                 if seq > 0xFFFFFFFE:
                     raise PolicyError("plaintext needs more frames than the format allows")
                 continue
-            n = writer.final(seq, chunk, memoryview(out))
-            yield bytes(out[:n])
+            pos += writer.final(seq, chunk, view[pos:])
+            yield bytes(view[:pos])
             return
 
 
@@ -263,6 +273,11 @@ class StreamDecryptor(_ChunkReader):
     def header(self) -> Header:
         """The verified header (reads and authenticates it on first access)."""
         return self._begin().header
+
+    @property
+    def decrypted_data_key(self) -> EncryptedDataKey | None:
+        """The encrypted data key the keyring unwrapped (None if a custom CMM did not say)."""
+        return self._begin().materials.decrypted_data_key
 
     def _parse(self, buf: bytearray, parse: Any, limit: int) -> Any:
         """Run a sans-IO parser, reading more input each time it reports ``Incomplete``."""

@@ -170,7 +170,7 @@ def _decrypt_edk(
     plaintext = response.get("Plaintext")
     if not isinstance(plaintext, bytes) or len(plaintext) != materials.suite.props.key_len:
         raise KeyringError("KMS Decrypt returned a data key of the wrong length")
-    return materials.with_data_key(plaintext)
+    return materials.with_data_key(plaintext, edk)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,7 @@ class RawAesKeyring:
                 key = self._aead.decrypt(info[-_WRAP_IV_LEN:], edk.ciphertext, aad)
             except InvalidTag:
                 continue
-            return materials.with_data_key(key)
+            return materials.with_data_key(key, edk)
         raise NoDataKeyError(
             f"raw AES keyring {self.key_namespace}/{self.key_name} decrypted no data key"
         )
@@ -167,7 +167,7 @@ class RawRsaKeyring:
                 continue
             if len(key) != materials.suite.props.key_len:
                 continue
-            return materials.with_data_key(key)
+            return materials.with_data_key(key, edk)
         raise NoDataKeyError(
             f"raw RSA keyring {self.key_namespace}/{self.key_name} decrypted no data key"
         )
