@@ -5,10 +5,12 @@ from __future__ import annotations
 from strongroom.services.base import Service
 from strongroom.services.iam.service import IamService
 from strongroom.services.kms.service import KmsService
+from strongroom.services.ssm.service import SsmService
 from strongroom.services.sts.service import StsService
 
 SERVICE_CLASSES: dict[str, type[Service]] = {
     IamService.model_name: IamService,
     KmsService.model_name: KmsService,
+    SsmService.model_name: SsmService,
     StsService.model_name: StsService,
 }

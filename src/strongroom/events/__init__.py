@@ -1,0 +1,1 @@
+"""Events: what services publish for EventBridge rules and targets to consume."""
