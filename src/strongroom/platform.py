@@ -39,6 +39,9 @@ class Platform:
     services: dict[str, Service] = field(default_factory=dict)
     # Called after a dev-mode reset so in-memory caches forget wiped state.
     on_reset: list[Callable[[], None]] = field(default_factory=list)
+    # Called first by close(), while the store is open (e.g. to write
+    # in-memory counters). Hooks must not raise.
+    on_close: list[Callable[[], None]] = field(default_factory=list)
 
     def reset(self) -> None:
         """Wipe all state except the barrier's keyring (dev mode only)."""
@@ -50,5 +53,7 @@ class Platform:
         self.identities.ensure_account(self.settings.default_account_id, "default")
 
     def close(self) -> None:
+        for hook in self.on_close:
+            hook()
         self.jobs.stop()
         self.raw_store.close()

@@ -8,6 +8,7 @@ from strongroom import __version__
 from strongroom.cli.admin import accounts, root
 from strongroom.cli.crypto import decrypt, encrypt
 from strongroom.cli.crypto_values import exec_command
+from strongroom.cli.kms import kms
 from strongroom.cli.policy import policy
 from strongroom.cli.server import server
 
@@ -25,6 +26,7 @@ cli.add_command(policy)
 cli.add_command(encrypt)
 cli.add_command(decrypt)
 cli.add_command(exec_command)
+cli.add_command(kms)
 
 
 def main() -> None:

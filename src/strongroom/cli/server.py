@@ -21,13 +21,19 @@ def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None
     os.chmod(path, 0o600)
 
 
-def initialise(settings: Settings) -> None:
-    """First start: root key, keyring, default account and its administrator."""
+def initialise(settings: Settings, seed: Path | None = None) -> None:
+    """First start: root key, keyring, default account and its administrator;
+    then, on every start, the KMS seed file (before any worker serves)."""
     from strongroom.bootstrap import open_platform
 
     platform = open_platform(settings)
     try:
         created = platform.identities.ensure_account(settings.default_account_id, "default")
+        if seed is not None:
+            from strongroom.cli.kms import print_seed_result
+            from strongroom.services.kms.seed import seed_platform
+
+            print_seed_result(seed_platform(platform, seed), seed)
     finally:
         platform.close()
     creds_path = (settings.data_dir / "admin-credentials").resolve()
@@ -78,6 +84,14 @@ def export_settings(settings: Settings) -> None:
     "--dev", is_flag=True, default=None, help="Insecure developer mode: accept any credentials."
 )
 @click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--seed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="STRONGROOM_SEED",
+    default=None,
+    help="KMS seed file (YAML) applied at every start (docs/design/kms-seeding.md). "
+    "Env: STRONGROOM_SEED.",
+)
 def server(
     host: str | None,
     port: int | None,
@@ -88,11 +102,14 @@ def server(
     tls_key: Path | None,
     dev: bool | None,
     log_level: str | None,
+    seed: Path | None,
 ) -> None:
     """Serve every Strongroom service on one endpoint."""
     import uvicorn
 
+    from strongroom.cli.kms import EXIT_SEED_REJECTED, report_seed_error
     from strongroom.config import settings_from_env
+    from strongroom.services.kms.seed_fields import SeedError
 
     settings = settings_from_env(
         host=host,
@@ -108,7 +125,10 @@ def server(
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     try:
-        initialise(settings)
+        initialise(settings, seed)
+    except SeedError as exc:
+        report_seed_error(exc)
+        raise SystemExit(EXIT_SEED_REJECTED) from None
     except Exception as exc:
         err_console.print(f"[red]error:[/] cannot open the data store: {exc}")
         raise SystemExit(EXIT_STORE_UNAVAILABLE) from None

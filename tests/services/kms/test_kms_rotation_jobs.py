@@ -101,7 +101,9 @@ def test_deletion_job_destroys_the_key(kms: KmsEnv) -> None:
     assert kms.error("DescribeKey", KeyId=key_id).code == "NotFoundException"
     assert kms.error("Decrypt", CiphertextBlob=blob).code == "InvalidCiphertextException"
     assert kms.call("ListAliases")["Aliases"] == []
-    leftovers = [k for k in kms.store.dump() if key_id in k]
+    # Request counters (kms/requests/…, counts only) outlive the key on purpose:
+    # the usage report still bills the requests made before the deletion.
+    leftovers = [k for k in kms.store.dump() if key_id in k and not k.startswith("kms/requests/")]
     assert leftovers == []
 
 

@@ -11,6 +11,7 @@ from strongroom.crypto.kms.specs import algorithms_for
 from strongroom.services.base import Service
 from strongroom.services.kms import errors
 from strongroom.services.kms.authz import KeyAuthorizer
+from strongroom.services.kms.meter import PAIR_OPERATIONS, RequestMeter
 from strongroom.services.kms.records import GrantRecord, KeyRecord, parse_iso
 from strongroom.services.kms.repository import KeyEntry, KmsRepository, KmsTxn
 from strongroom.services.kms.resolve import KeyRef, KeyRefParser, require_key_id
@@ -49,6 +50,7 @@ class KmsBase(Service):
     keyauth: KeyAuthorizer
     refs: KeyRefParser
     usage: UsageTracker
+    meter: RequestMeter
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -57,6 +59,7 @@ class KmsBase(Service):
         self.keyauth = KeyAuthorizer(self.repo)
         self.refs = KeyRefParser()
         self.usage = UsageTracker(platform.store, monotonic=monotonic)
+        self.meter = RequestMeter(platform.store, monotonic=monotonic)
 
     # -- key lookup ----------------------------------------------------------
 
@@ -108,9 +111,17 @@ class KmsBase(Service):
         )
         # For CloudTrail: the key this request used, and its owner when that is
         # another account (which then gets a copy of the event, as in AWS).
-        ctx.audit.setdefault("resources", []).append(entry.arn)
+        resources = ctx.audit.setdefault("resources", [])
+        resources.append(entry.arn)
         if entry.record.account != ctx.account_id:
             ctx.audit["resource_account"] = entry.record.account
+        if len(resources) == 1:
+            # For `strongroom kms usage`: a request counts once, against the
+            # first key it names (ReEncrypt's source, UpdateAlias's old key).
+            label = ctx.operation or operation
+            if label in PAIR_OPERATIONS and extra is not None:
+                label = f"{label}:{extra.get('kms:DataKeyPairSpec', '')}"
+            self.meter.count(ctx.account_id, ctx.now, entry.record, label)
         return grant
 
     @staticmethod

@@ -72,10 +72,13 @@ class KmsService(
         if platform.jobs is not None:
             platform.jobs.add("kms-scheduled-work", EVERY_SECONDS, self.jobs.run)
         platform.on_reset.append(self.clear_caches)
+        # Request counters not yet written reach the store before it closes.
+        platform.on_close.append(self.meter.flush)
 
     def clear_caches(self) -> None:
         self.repo.invalidate()
         self.usage.clear()
+        self.meter.clear()
 
     def call_as_service(
         self,
