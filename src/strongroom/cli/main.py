@@ -10,6 +10,7 @@ from strongroom.cli.crypto import decrypt, encrypt
 from strongroom.cli.crypto_values import exec_command
 from strongroom.cli.kms import kms
 from strongroom.cli.policy import policy
+from strongroom.cli.rotators import rotators
 from strongroom.cli.server import server
 
 
@@ -27,6 +28,7 @@ cli.add_command(encrypt)
 cli.add_command(decrypt)
 cli.add_command(exec_command)
 cli.add_command(kms)
+cli.add_command(rotators)
 
 
 def main() -> None:
