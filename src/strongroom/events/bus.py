@@ -5,8 +5,10 @@ happened* as an EventBridge event: ``source`` ("aws.ssm"), ``detail-type``
 ("Parameter Store Change") and a ``detail`` dict in AWS's documented shape.
 Where the event goes is not their business: for now every event is appended
 to the store under ``events/<account>/<region>/<time>-<tiebreak>-<id>`` (so tests and
-operators can read them back, in order); the EventBridge service will route
-the same events to rules and targets without any publisher changing.
+operators can read them back, in order); when the EventBridge service is
+loaded it installs ``platform.events`` (a subclass of :class:`StoreEventBus`
+that also routes each event to matching rules, see ``events/routing.py``)
+without any publisher changing.
 
 Publishing is best effort for the publisher's own operation: an event is
 written in its own small transaction after the change it reports has
@@ -92,14 +94,29 @@ class StoreEventBus:
         detail: Mapping[str, Any],
         resources: Sequence[str],
     ) -> str:
+        return str(self.record(account, region, source, detail_type, detail, resources)["id"])
+
+    def record(
+        self,
+        account: str,
+        region: str,
+        source: str,
+        detail_type: str,
+        detail: Mapping[str, Any],
+        resources: Sequence[str],
+        event_time: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Append one event and return its envelope (``event_time`` defaults to now;
+        PutEvents entries may carry their own ``Time``)."""
         event_id = str(uuid.uuid4())
         now = self.clock()
-        event = envelope(event_id, now, account, region, source, detail_type, detail, resources)
+        stamped = event_time or now
+        event = envelope(event_id, stamped, account, region, source, detail_type, detail, resources)
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         # The monotonic counter orders events published within one clock tick.
         key = f"{event_prefix(account, region)}{stamp}-{time.monotonic_ns():020d}-{event_id}"
         self.store.put(key, json.dumps(event, separators=(",", ":")).encode())
-        return event_id
+        return event
 
 
 def event_bus(platform: Platform) -> EventPublisher:

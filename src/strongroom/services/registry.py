@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from strongroom.services.base import Service
+from strongroom.services.events.service import EventsService
 from strongroom.services.iam.service import IamService
 from strongroom.services.kms.service import KmsService
 from strongroom.services.secretsmanager.service import SecretsManagerService
@@ -10,6 +11,7 @@ from strongroom.services.ssm.service import SsmService
 from strongroom.services.sts.service import StsService
 
 SERVICE_CLASSES: dict[str, type[Service]] = {
+    EventsService.model_name: EventsService,
     IamService.model_name: IamService,
     KmsService.model_name: KmsService,
     SecretsManagerService.model_name: SecretsManagerService,

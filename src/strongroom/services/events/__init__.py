@@ -1,0 +1,1 @@
+"""Amazon EventBridge (the rules/targets/events subset; see docs/design/events.md)."""
