@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -34,3 +35,20 @@ def postgres_url() -> str:
             f"set {POSTGRES_URL_ENV}=postgresql://postgres@127.0.0.1:5432/test to run PostgreSQL tests"
         )
     return url
+
+
+@pytest.fixture()
+def fresh_pg_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards.
+
+    Tests that open the default table must not meet state (or a schema
+    version) left in the shared database by other runs.
+    """
+    import psycopg
+
+    name = f"strongroom_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{postgres_url.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,11 +6,8 @@ import json
 import signal
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from tests.support.live_server import LiveServer, start_server
 
@@ -22,18 +19,6 @@ def _health(server: LiveServer) -> dict[str, object]:
         return dict(json.loads(resp.read()))
 
 
-@pytest.fixture()
-def pg_database(postgres_url: str) -> Iterator[str]:
-    """A fresh database per test, so nodes start on an empty store."""
-    name = f"strongroom_mn_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = postgres_url.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _wait_for(predicate: object, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,10 +28,10 @@ def _wait_for(predicate: object, timeout: float = 20.0) -> bool:
     return False
 
 
-def test_two_nodes_share_state_and_fail_over(pg_database: str, tmp_path: Path) -> None:
+def test_two_nodes_share_state_and_fail_over(fresh_pg_database: str, tmp_path: Path) -> None:
     env = {"STRONGROOM_ROOT_PASSPHRASE": "correct horse battery staple"}
-    a = start_server(tmp_path / "a", "--store", pg_database, env=env)
-    b = start_server(tmp_path / "b", "--store", pg_database, env=env)
+    a = start_server(tmp_path / "a", "--store", fresh_pg_database, env=env)
+    b = start_server(tmp_path / "b", "--store", fresh_pg_database, env=env)
     try:
         assert _health(a)["store"] == "postgresql"
         # Node a initialised the account; its admin credentials work on node b.

@@ -39,8 +39,8 @@ def test_unknown_scheme_is_a_clear_value_error(url: str) -> None:
     assert "sqlite:///" in str(info.value)
 
 
-def test_postgres_urls(postgres_url: str) -> None:
-    for url in (postgres_url, postgres_url.replace("postgresql://", "postgres://", 1)):
+def test_postgres_urls(fresh_pg_database: str) -> None:
+    for url in (fresh_pg_database, fresh_pg_database.replace("postgresql://", "postgres://", 1)):
         store = open_store(url)
         try:
             assert isinstance(store, PostgresStore)
