@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from strongroom.audit.factory import install_audit
 from strongroom.authz.authorizer import PolicyAuthorizer
 from strongroom.config import Settings
 from strongroom.crypto.root_key import (
@@ -57,4 +58,5 @@ def open_platform(settings: Settings) -> Platform:
     platform.jobs.add("purge-expired-sessions", 60, identities.purge_expired_sessions)
     platform.services = {name: cls(platform) for name, cls in SERVICE_CLASSES.items()}
     platform.on_reset.append(identities.clear_cache)
+    install_audit(platform)
     return platform

@@ -32,6 +32,24 @@ class Settings:
     # Largest request body accepted, in bytes (AWS services cap at a few MB).
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "info"
+    # The audit trail (docs/design/audit.md). Disabling it is for benchmark
+    # comparisons only: nothing is recorded and LookupEvents finds nothing.
+    audit_enabled: bool = True
+    audit_retention_days: int = 90
+    # Continuous export: CloudTrail-style log and digest files written here,
+    # new log files every ``audit_export_interval`` seconds, digests hourly.
+    audit_export_dir: Path | None = None
+    audit_export_interval: float = 60.0
+    # How long the audit writer waits for the database before a batch (and
+    # the requests in it) fails.
+    audit_write_timeout: float = 10.0
+    # "process": the server's event loops hand batches to a writer process
+    # (no GIL shared with the loop); "thread": an in-process writer thread.
+    audit_writer: str = "process"
+    # "full": an event is durable (fsynced) before its response leaves.
+    # "normal": it is written to the database (survives the server's crash,
+    # not the machine's power loss) — commits stop waiting for the disk.
+    audit_sync: str = "full"
 
     @property
     def store_url(self) -> str:
@@ -90,8 +108,22 @@ def settings_from_env(**overrides: object) -> Settings:
         values["max_body_bytes"] = int(v)
     if (v := _env("LOG_LEVEL")) is not None:
         values["log_level"] = v
+    if (v := _env("AUDIT")) is not None:
+        values["audit_enabled"] = _truthy(v)
+    if (v := _env("AUDIT_RETENTION_DAYS")) is not None:
+        values["audit_retention_days"] = int(v)
+    if (v := _env("AUDIT_EXPORT_DIR")) is not None:
+        values["audit_export_dir"] = Path(v)
+    if (v := _env("AUDIT_EXPORT_INTERVAL")) is not None:
+        values["audit_export_interval"] = float(v)
+    if (v := _env("AUDIT_WRITE_TIMEOUT")) is not None:
+        values["audit_write_timeout"] = float(v)
+    if (v := _env("AUDIT_WRITER")) is not None:
+        values["audit_writer"] = v
+    if (v := _env("AUDIT_SYNC")) is not None:
+        values["audit_sync"] = v.lower()
     for key, value in overrides.items():
         if value is not None:
-            is_path = key in {"data_dir", "tls_cert", "tls_key"}
+            is_path = key in {"data_dir", "tls_cert", "tls_key", "audit_export_dir"}
             values[key] = Path(str(value)) if is_path else value
     return Settings(**values)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from strongroom.config import Settings
 
 if TYPE_CHECKING:
+    from strongroom.audit.trail import AuditTrail
     from strongroom.context import Authorizer
     from strongroom.crypto.barrier import Barrier
     from strongroom.iam.identities import IdentityStore
@@ -42,6 +43,8 @@ class Platform:
     # Called first by close(), while the store is open (e.g. to write
     # in-memory counters). Hooks must not raise.
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    # The CloudTrail audit trail; None only when disabled (settings.audit_enabled).
+    audit: AuditTrail | None = None
 
     def reset(self) -> None:
         """Wipe all state except the barrier's keyring (dev mode only)."""
@@ -56,4 +59,6 @@ class Platform:
         for hook in self.on_close:
             hook()
         self.jobs.stop()
+        if self.audit is not None:
+            self.audit.close()  # writes what is queued first
         self.raw_store.close()

@@ -6,6 +6,7 @@ import click
 
 from strongroom import __version__
 from strongroom.cli.admin import accounts, root
+from strongroom.cli.audit import audit
 from strongroom.cli.crypto import decrypt, encrypt
 from strongroom.cli.crypto_values import exec_command
 from strongroom.cli.kms import kms
@@ -23,6 +24,7 @@ def cli() -> None:
 cli.add_command(server)
 cli.add_command(accounts)
 cli.add_command(root)
+cli.add_command(audit)
 cli.add_command(policy)
 cli.add_command(encrypt)
 cli.add_command(decrypt)

@@ -61,6 +61,8 @@ class Gateway:
                 try:
                     warm_up()  # no client request pays for loading the models
                     self.platform.jobs.start()
+                    if self.platform.audit is not None:
+                        self.platform.audit.start()  # the audit writer process
                 except Exception as exc:  # refuse to serve rather than serve broken
                     log.error("startup failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -98,9 +100,21 @@ class Gateway:
             )
             response = _plain_error(err)
             response.headers.append(("connection", "close"))
-            await _send(send, response)
+            assert self._pipeline is not None
+            client = scope.get("client")
+            refused = HttpRequest(
+                method=scope["method"],
+                path=path_text,
+                query=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
+                headers=headers,
+                body=b"",
+                client_ip=client[0] if client else "127.0.0.1",
+                secure=scope.get("scheme") == "https",
+            )
+            await _send(send, await self._pipeline.rejected_async(refused, err, response))
             return
         client = scope.get("client")
+        tls_version, cipher_suite = _tls_extension(scope)
         req = HttpRequest(
             method=scope["method"],
             path=path_text,
@@ -109,9 +123,12 @@ class Gateway:
             body=body,
             client_ip=client[0] if client else "127.0.0.1",
             secure=scope.get("scheme") == "https",
+            tls_version=tls_version,
+            cipher_suite=cipher_suite,
         )
         assert self._pipeline is not None
-        await _send(send, self._pipeline.handle(req))
+        # Async: while this request's audit batch commits, the loop serves others.
+        await _send(send, await self._pipeline.handle_async(req))
 
 
 # After refusing an oversized body we still read (and discard) up to this much
@@ -147,6 +164,32 @@ async def _drain(receive: Receive, seen: int) -> None:
         seen += len(message.get("body", b""))
         if not message.get("more_body", False) or message["type"] == "http.disconnect":
             return
+
+
+_TLS_VERSIONS = {0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
+_CIPHER_SUITES = {
+    0x1301: "TLS_AES_128_GCM_SHA256",
+    0x1302: "TLS_AES_256_GCM_SHA384",
+    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
+    0xC02B: "ECDHE-ECDSA-AES128-GCM-SHA256",
+    0xC02F: "ECDHE-RSA-AES128-GCM-SHA256",
+    0xC02C: "ECDHE-ECDSA-AES256-GCM-SHA384",
+    0xC030: "ECDHE-RSA-AES256-GCM-SHA384",
+}
+
+
+def _tls_extension(scope: Scope) -> tuple[str, str]:
+    """TLS version and cipher from the ASGI TLS extension, when the server
+    provides it (uvicorn does not yet: then tlsDetails has the host only)."""
+    tls = (scope.get("extensions") or {}).get("tls")
+    if not isinstance(tls, dict):
+        return "", ""
+    version, cipher = tls.get("tls_version"), tls.get("cipher_suite")
+    version_name = _TLS_VERSIONS.get(version, "") if isinstance(version, int) else ""
+    cipher_name = ""
+    if isinstance(cipher, int):
+        cipher_name = _CIPHER_SUITES.get(cipher, f"0x{cipher:04X}")
+    return version_name, cipher_name
 
 
 def _plain_error(err: ServiceError) -> HttpResponse:

@@ -24,8 +24,20 @@ def authenticate(
 ) -> Principal:
     """The principal behind a verified signature, in the order AWS checks:
     freshness, scope, key, token, then the signature itself."""
+    principal, long_term = verify_request(platform, claim, req, now, signing_name)
+    if long_term:
+        platform.identities.note_key_used(claim.access_key_id, signing_name, claim.region)
+    return principal
+
+
+def verify_request(
+    platform: Platform, claim: SigV4Claim, req: HttpRequest, now: datetime, signing_name: str
+) -> tuple[Principal, bool]:
+    """:func:`authenticate` without its side effect: the principal, and whether
+    the key is a long-term one whose last use the caller should note (the
+    gateway notes it only once the request's audit record is persisted)."""
     if platform.settings.dev:
-        return _dev_principal(platform, claim.access_key_id)
+        return _dev_principal(platform, claim.access_key_id), False
     check_freshness(claim, now)
     check_scope(claim, region=None, service=signing_name)
     cred = platform.identities.lookup_access_key(claim.access_key_id)
@@ -42,9 +54,8 @@ def authenticate(
     verify(
         claim, req.method, req.path, req.query, req.headers, req.body, cred.secret_access_key, now
     )
-    if cred.session_token_sha256 is None:  # AWS tracks last use of long-term keys only
-        platform.identities.note_key_used(claim.access_key_id, signing_name, claim.region)
-    return cred.principal
+    # AWS tracks last use of long-term keys only.
+    return cred.principal, cred.session_token_sha256 is None
 
 
 def _dev_principal(platform: Platform, access_key_id: str) -> Principal:

@@ -14,6 +14,9 @@ class HttpRequest:
     body: bytes
     client_ip: str = "127.0.0.1"
     secure: bool = False  # served over TLS
+    # From the ASGI TLS extension when the server provides it (audit tlsDetails).
+    tls_version: str = ""
+    cipher_suite: str = ""
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from strongroom.services.base import Service
+from strongroom.services.cloudtrail.service import CloudTrailService
 from strongroom.services.events.service import EventsService
 from strongroom.services.iam.service import IamService
 from strongroom.services.kms.service import KmsService
@@ -11,6 +12,7 @@ from strongroom.services.ssm.service import SsmService
 from strongroom.services.sts.service import StsService
 
 SERVICE_CLASSES: dict[str, type[Service]] = {
+    CloudTrailService.model_name: CloudTrailService,
     EventsService.model_name: EventsService,
     IamService.model_name: IamService,
     KmsService.model_name: KmsService,

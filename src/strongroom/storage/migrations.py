@@ -38,6 +38,42 @@ MIGRATIONS: tuple[Migration, ...] = (
         # BINARY collation, whatever the database's default locale is.
         postgres=('CREATE TABLE {table} (key TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL)',),
     ),
+    # The audit trail (strongroom.audit, docs/design/audit.md). Requests
+    # wait for ``audit_events`` appends, so that table has no secondary
+    # index: events in commit order (seq), with the lookup-index entries
+    # they need in ``attrs`` (JSON). The lookup index is filled from it in
+    # bulk: on PostgreSQL in ``audit_index``/``audit_meta`` here; on SQLite
+    # in a side file the audit log creates itself (derived data, rebuilt if
+    # lost), so that indexing never holds the one database write lock that
+    # appends wait for. ``audit_pending`` holds the "request" entries of
+    # mutating calls still in flight.
+    Migration(
+        2,
+        "audit trail tables",
+        sqlite=(
+            "CREATE TABLE audit_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "event_id TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL, "
+            "event_time INTEGER NOT NULL, recorded_at INTEGER NOT NULL, "
+            "read_only INTEGER NOT NULL, attrs TEXT NOT NULL, body BLOB NOT NULL)",
+            "CREATE TABLE audit_pending (event_id TEXT PRIMARY KEY, recorded_at INTEGER NOT NULL, "
+            "row BLOB NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {table}_audit_events (seq BIGSERIAL PRIMARY KEY, "
+            'event_id TEXT NOT NULL, account TEXT COLLATE "C" NOT NULL, '
+            'region TEXT COLLATE "C" NOT NULL, event_time BIGINT NOT NULL, '
+            "recorded_at BIGINT NOT NULL, read_only BOOLEAN NOT NULL, attrs TEXT NOT NULL, "
+            "body BYTEA NOT NULL)",
+            'CREATE TABLE {table}_audit_index (account TEXT COLLATE "C" NOT NULL, '
+            'region TEXT COLLATE "C" NOT NULL, attr TEXT NOT NULL, '
+            'value TEXT COLLATE "C" NOT NULL, event_time BIGINT NOT NULL, seq BIGINT NOT NULL, '
+            "PRIMARY KEY (account, region, attr, value, event_time, seq))",
+            "CREATE TABLE {table}_audit_pending (event_id TEXT PRIMARY KEY, "
+            "recorded_at BIGINT NOT NULL, row BYTEA NOT NULL)",
+            "CREATE TABLE {table}_audit_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            "INSERT INTO {table}_audit_meta (name, value) VALUES ('indexed_seq', 0)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,235 @@
+"""CallFacts -> CloudTrail records, encoded straight to JSON.
+
+Every request pays for this on the event loop, so the top level of the
+record is written by hand, in CloudTrail's field order, from pieces that
+are mostly cached: the userIdentity JSON per principal, the event source,
+name and readOnly per operation, the eventTime per second. Only nested
+values (request parameters, response elements, resources) go through the
+JSON encoder, and only when present.
+
+A cross-account call gives one record for the caller's account and one per
+other account owning a resource, each with its own ``eventID`` and
+``recipientAccountId`` and a common ``sharedEventID``, as CloudTrail
+delivers them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from json.encoder import encode_basestring as _quote
+from typing import Any
+
+from strongroom.audit.log import encode_attrs
+from strongroom.audit.readonly import is_read_only, records_response
+from strongroom.audit.record import (
+    _MAX_TEXT,
+    ENCODER,
+    EVENT_VERSION,
+    OUTCOME_UNKNOWN,
+    CallFacts,
+    identity_json,
+    iso_seconds,
+    new_event_id,
+    new_uuid,
+    username,
+)
+from strongroom.audit.redact import redact
+from strongroom.audit.resources import (
+    Resource,
+    arn_account,
+    declared_resources,
+    named_in_request,
+)
+from strongroom.protocol.models import ServiceSpec
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    """What never changes between two calls of one operation."""
+
+    read_only: bool
+    response: bool  # responseElements recorded
+    source_json: str  # '"kms.amazonaws.com"'
+    name_json: str
+    source_attr: str  # kms.amazonaws.com
+    model: Any  # botocore OperationModel, or None
+
+
+_operations: dict[tuple[ServiceSpec | None, str, str], _Operation] = {}
+
+
+def _operation(facts: CallFacts) -> _Operation:
+    source, name = facts.source, facts.event_name
+    key = (facts.spec, facts.operation or "", f"{source}/{name}" if facts.spec is None else "")
+    info = _operations.get(key)
+    if info is None:
+        spec, op = facts.spec, facts.operation
+        info = _Operation(
+            is_read_only(source, name),
+            records_response(source, name),
+            _quote(f"{source}.amazonaws.com"),
+            _quote(name),
+            f"{source}.amazonaws.com",
+            spec.operation(op) if spec is not None and op is not None else None,
+        )
+        if len(_operations) < 10_000:  # garbage operation names are not cached forever
+            _operations[key] = info
+    return info
+
+
+@dataclass(slots=True)
+class BuiltEvent:
+    """One record, as JSON pieces around the parts that differ per copy."""
+
+    head: str  # '{"eventVersion":... "requestID":"..."'
+    middle: str  # ',"readOnly":...,"managementEvent":true'
+    tail: str  # ',"eventCategory":"Management"...}'
+    event_id: str
+    account: str  # recipientAccountId
+    shared_event_id: str | None
+    region: str
+    event_time: datetime
+    read_only: bool
+    attrs: tuple[tuple[str, str], ...]
+
+    def encode(self) -> bytes:
+        shared = f',"sharedEventID":"{self.shared_event_id}"' if self.shared_event_id else ""
+        return (
+            f'{self.head},"eventID":"{self.event_id}"{self.middle},'
+            f'"recipientAccountId":"{self.account}"{shared}{self.tail}'
+        ).encode()
+
+    @property
+    def record(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.encode())
+        return value
+
+
+def _nested(value: Any) -> str:
+    return "null" if value is None else ENCODER.encode(value)
+
+
+def build_events(
+    facts: CallFacts, account_exists: Callable[[str], bool], *, outcome: bool = True
+) -> list[BuiltEvent]:
+    """The caller's event and, for other accounts' resources, their copies.
+
+    ``outcome=False`` builds the request entry persisted before a mutating
+    operation runs: no error, no response, no resources yet.
+    """
+    op = _operation(facts)
+    err = facts.error if outcome else None
+    parts = [
+        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity_json(facts)}',
+        f',"eventTime":"{iso_seconds(facts.event_time)}"',
+        f',"eventSource":{op.source_json},"eventName":{op.name_json}',
+    ]
+    region = facts.region
+    parts.append(
+        f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
+        f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}'
+    )
+    if err is not None:
+        parts.append(f',"errorCode":{_quote(err.code)}')
+        if err.message:
+            parts.append(f',"errorMessage":{_quote(err.message[:_MAX_TEXT])}')
+    params = facts.params
+    request = redact(op.model.input_shape, params) if op.model is not None and params else None
+    response = None
+    if outcome and err is None and op.model is not None and op.response:
+        response = redact(op.model.output_shape, facts.result)
+    parts.append(f',"requestParameters":{_nested(request)},"responseElements":{_nested(response)}')
+    audit = facts.audit
+    extra = audit.get("additional_event_data") if audit else None
+    if isinstance(extra, dict) and extra:
+        parts.append(f',"additionalEventData":{_nested(extra)}')
+    parts.append(f',"requestID":{_quote(facts.request_id)}')
+    resources = declared_resources(audit) if outcome and audit else []
+    middle = f',"readOnly":{"true" if op.read_only else "false"}'
+    if resources:
+        middle += f',"resources":{_nested([r.record() for r in resources])}'
+    middle += ',"eventType":"AwsApiCall","managementEvent":true'
+    tail = ',"eventCategory":"Management"'
+    if facts.tls is not None:
+        tail += f',"tlsDetails":{_nested(facts.tls)}'
+    tail += "}"
+    named = named_in_request(facts.source, params) if params else []
+    attrs = _index_attrs(facts, op, resources, named)
+    head = "".join(parts)
+    recipient = facts.recipient
+    others: set[str] = set()
+    if outcome and facts.principal is not None and (resources or named or audit):
+        others = {a for a in _other_accounts(facts, resources, named) if account_exists(a)}
+    shared = new_uuid() if others else None
+
+    def event(event_id: str, account: str) -> BuiltEvent:
+        return BuiltEvent(
+            head,
+            middle,
+            tail,
+            event_id,
+            account,
+            shared,
+            region,
+            facts.event_time,
+            op.read_only,
+            attrs,
+        )
+
+    events = [event(facts.event_id, recipient)]
+    events += [event(new_event_id(), account) for account in sorted(others)]
+    return events
+
+
+def _index_attrs(
+    facts: CallFacts,
+    op: _Operation,
+    resources: list[Resource],
+    named: list[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    attrs = [("n", facts.event_name), ("s", op.source_attr)]
+    user = username(facts.principal)
+    if user:
+        attrs.append(("u", user))
+    akid = facts.principal.access_key_id if facts.principal else facts.access_key_id
+    if akid:
+        attrs.append(("k", akid))
+    if facts.principal is not None and not resources and not named:
+        # Distinct codes, values from our own records: nothing to check.
+        return tuple(attrs)
+    for res in resources:
+        attrs += [("t", res.type), ("m", res.arn), ("m", res.name)]
+    for rtype, name in named:
+        attrs += [("t", rtype), ("m", name)]
+        if name.startswith("arn:"):
+            attrs.append(("m", Resource(name, rtype, None).name))
+    return encode_attrs(attrs)
+
+
+def _other_accounts(
+    facts: CallFacts, resources: list[Resource], named: list[tuple[str, str]]
+) -> set[str]:
+    declared = facts.audit.get("resource_account") if facts.audit else None
+    if not resources and declared is None and facts.source != "sts":
+        return set()
+    accounts = {r.account_id for r in resources if r.account_id}
+    if isinstance(declared, str):
+        accounts.add(declared)
+    if facts.source == "sts":  # AssumeRole is recorded in the role's account too
+        accounts.update(a for _, name in named if (a := arn_account(name)) is not None)
+    accounts.discard(facts.recipient)
+    return {a for a in accounts if len(a) == 12 and a.isdigit()}
+
+
+def mark_outcome_unknown(record: dict[str, Any]) -> dict[str, Any]:
+    """A request entry whose completion never came (the process died)."""
+    out = dict(record)
+    out["errorCode"] = OUTCOME_UNKNOWN
+    out["errorMessage"] = (
+        "The server stopped before the outcome of this request was recorded; "
+        "its effects may or may not have been applied."
+    )
+    return out

@@ -1,0 +1,59 @@
+"""Open the audit log and trail for a platform's database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from strongroom.audit.backends import open_audit_log
+from strongroom.audit.trail import AuditTrail, Sealer
+from strongroom.audit.writer_process import ProcessWriter
+from strongroom.config import Settings
+
+if TYPE_CHECKING:
+    from strongroom.platform import Platform
+
+
+def open_trail(
+    settings: Settings, sealer: Sealer, account_exists: Callable[[str], bool]
+) -> AuditTrail | None:
+    if not settings.audit_enabled:
+        return None
+    audit_log = open_audit_log(
+        settings.store_url, write_timeout=settings.audit_write_timeout, sync=settings.audit_sync
+    )
+    process_writer = None
+    if settings.audit_writer == "process":
+        process_writer = ProcessWriter(settings)
+    return AuditTrail(
+        audit_log,
+        sealer,
+        account_exists,
+        retention_days=settings.audit_retention_days,
+        process_writer=process_writer,
+    )
+
+
+def install_audit(platform: Platform) -> None:
+    """Open the trail of ``platform`` and register its background jobs."""
+    settings = platform.settings
+
+    def account_exists(account_id: str) -> bool:
+        return platform.identities.read().account(account_id) is not None
+
+    trail = open_trail(settings, platform.barrier, account_exists)
+    platform.audit = trail
+    if trail is None:
+        return
+    # The writer process indexes as it goes; this catches up after a crash
+    # and serves thread-writer setups.
+    platform.jobs.add("audit-index", 1 if trail.process_writer is None else 10, trail.index)
+    platform.jobs.add("audit-retention", 3600, trail.expire)
+    platform.jobs.add("audit-recover-abandoned", 60, trail.recover_abandoned)
+    if settings.audit_export_dir is not None:
+        from strongroom.audit.export import Exporter
+
+        exporter = Exporter(trail, platform.store, settings.audit_export_dir)
+        platform.jobs.add(
+            "audit-continuous-export", settings.audit_export_interval, exporter.continuous
+        )

@@ -1,0 +1,237 @@
+"""What the gateway learned about one request, and the userIdentity it implies.
+
+The gateway fills a :class:`CallFacts` step by step (a request that fails to
+route or authenticate leaves later fields empty);
+:mod:`strongroom.audit.events` turns it into CloudTrail records.
+Format: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from strongroom.audit.resources import arn_account
+from strongroom.errors import ServiceError
+from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.protocol.models import ServiceSpec
+
+EVENT_VERSION = "1.08"
+OUTCOME_UNKNOWN = "Strongroom:OutcomeUnknown"
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_SOURCE = re.compile(r"[a-z0-9-]{1,64}")
+_MAX_TEXT = 1024  # user agent, error message: bounded, whatever the client sent
+
+
+@dataclass(slots=True)
+class CallFacts:
+    """Everything about one request that may go into its record."""
+
+    request_id: str
+    event_time: datetime
+    default_account: str
+    default_region: str
+    source_ip: str = ""
+    user_agent: str = ""
+    host: str = ""
+    tls: dict[str, str] | None = None
+    claim_region: str | None = None
+    claim_service: str | None = None
+    access_key_id: str | None = None  # as presented, even when not verified
+    key_account: str | None = None  # owner of the presented key, when known
+    principal: Principal | None = None
+    spec: ServiceSpec | None = None
+    operation: str | None = None  # set once routing succeeded
+    attempted_operation: str | None = None  # best effort when it did not
+    params: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    error: ServiceError | None = None
+    audit: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: new_event_id())
+    # Set for a call one service made in-process for another on the
+    # caller's behalf (KMS for Secrets Manager): "secretsmanager.amazonaws.com".
+    invoked_by: str | None = None
+
+    @property
+    def source(self) -> str:
+        """Event source prefix: the service's signing name (``kms``)."""
+        if self.spec is not None:
+            return self.spec.signing_name
+        if self.claim_service and _SOURCE.fullmatch(self.claim_service):
+            return self.claim_service
+        return "unknown"
+
+    @property
+    def event_name(self) -> str:
+        if self.operation is not None:
+            return self.operation
+        attempted = self.attempted_operation
+        return attempted if attempted and _NAME.fullmatch(attempted) else "Unknown"
+
+    @property
+    def region(self) -> str:
+        region = self.claim_region
+        return region if region and _SOURCE.fullmatch(region) else self.default_region
+
+    @property
+    def recipient(self) -> str:
+        if self.principal is not None:
+            return self.principal.account_id
+        return self.key_account or self.default_account
+
+
+# Compact JSON, one encoder object: json.dumps with non-default options
+# builds a new encoder on every call.
+ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+class _RandomPool(threading.local):
+    """os.urandom bytes fetched 4 KiB at a time: the getrandom call costs
+    microseconds here, two or three times per request otherwise."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.buf):
+            self.buf, self.pos = os.urandom(4096), 0
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+
+_random = _RandomPool()
+
+
+def _reseed_after_fork() -> None:
+    # A forked child must not hand out the same "random" ids as its parent.
+    global _random
+    _random = _RandomPool()
+
+
+os.register_at_fork(after_in_child=_reseed_after_fork)
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID string, without uuid.UUID's overhead."""
+    raw = bytearray(_random.take(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_event_id() -> str:
+    """A time-ordered UUID (version 7: milliseconds, then random bits).
+
+    Event ids are indexed; ids that grow with time are appended at the end
+    of the index instead of landing on a random page each."""
+    ms = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
+    rand = bytearray(_random.take(10))
+    rand[0] = (rand[0] & 0x0F) | 0x70
+    rand[2] = (rand[2] & 0x3F) | 0x80
+    h = ms.to_bytes(6, "big").hex() + rand.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def iso_seconds(value: datetime) -> str:
+    """``2024-05-01T12:00:00Z``; requests in the same second share the string."""
+    global _last_second
+    second = int(value.timestamp())
+    cached = _last_second
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_second = (second, text)
+    return text
+
+
+# userIdentity JSON per principal object (the identity store caches those,
+# so a client's repeated calls share one): id -> (principal, json). The
+# principal is held so that its id cannot be reused while cached.
+_identity_cache: dict[int, tuple[Principal, str]] = {}
+_IDENTITY_CACHE_MAX = 10_000
+
+
+def identity_json(facts: CallFacts) -> str:
+    p = facts.principal
+    if p is None or facts.invoked_by is not None:
+        return ENCODER.encode(user_identity(facts))
+    hit = _identity_cache.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    text = ENCODER.encode(user_identity(facts))
+    if len(_identity_cache) >= _IDENTITY_CACHE_MAX:
+        _identity_cache.clear()
+    _identity_cache[id(p)] = (p, text)
+    return text
+
+
+def username(principal: Principal | None) -> str | None:
+    """LookupEvents' Username: user name, session name, or "root"."""
+    if principal is None:
+        return None
+    if principal.type is PrincipalType.USER:
+        return principal.user_name
+    if principal.type is PrincipalType.ROOT:
+        return "root"
+    if principal.session is not None and principal.session.session_name:
+        return principal.session.session_name
+    return principal.arn.rsplit("/", 1)[-1]
+
+
+def user_identity(facts: CallFacts) -> dict[str, Any]:
+    p = facts.principal
+    if p is None:
+        # Not authenticated: only what the request claimed.
+        unknown: dict[str, Any] = {"type": "Unknown"}
+        if facts.key_account:
+            unknown["accountId"] = facts.key_account
+        if facts.access_key_id and _NAME.fullmatch(facts.access_key_id):
+            unknown["accessKeyId"] = facts.access_key_id
+        return unknown
+    ident: dict[str, Any] = {
+        "type": p.type.value,
+        "principalId": p.principal_id,
+        "arn": p.arn,
+        "accountId": p.account_id,
+    }
+    if p.access_key_id:
+        ident["accessKeyId"] = p.access_key_id
+    if p.type is PrincipalType.USER and p.user_name:
+        ident["userName"] = p.user_name
+    s = p.session
+    if s is not None:
+        issuer: dict[str, Any] = {}
+        if p.type is not PrincipalType.USER and p.type is not PrincipalType.ROOT:
+            issuer = {
+                "type": s.issuer_type,
+                "principalId": s.issuer_id,
+                "arn": s.issuer_arn,
+                "accountId": arn_account(s.issuer_arn) or p.account_id,
+                "userName": s.issuer_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1],
+            }
+        context: dict[str, Any] = {
+            "sessionIssuer": issuer,
+            "webIdFederationData": {},
+            "attributes": {
+                "creationDate": iso_seconds(s.created),
+                "mfaAuthenticated": "true" if s.mfa_authenticated else "false",
+            },
+        }
+        if s.source_identity:
+            context["sourceIdentity"] = s.source_identity
+        ident["sessionContext"] = context
+    if facts.invoked_by is not None:
+        ident["invokedBy"] = facts.invoked_by
+    return ident

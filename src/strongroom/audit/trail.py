@@ -1,0 +1,291 @@
+"""The audit trail of one process: build, seal, persist and read events.
+
+The gateway persists :meth:`AuditTrail.intent_rows` before a mutating
+operation and :meth:`AuditTrail.event_rows` after every request, and waits
+for the commit before it lets the response go (docs/design/audit.md has the exact
+guarantee). Bodies are sealed by the barrier with ``audit/<eventID>`` as the
+path, like every value in the key-value store; the columns that locate an
+event (account, region, time, lookup attributes) are in the clear, as the
+store's keys are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
+from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
+from strongroom.audit.record import ENCODER, CallFacts
+from strongroom.audit.writer import Batch, GroupCommitWriter
+from strongroom.audit.writer_process import ProcessWriter
+
+log = logging.getLogger("strongroom.audit")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# CloudTrail's own limit for one event; larger parameters are dropped.
+MAX_RECORD_BYTES = 256 * 1024
+# A request entry older than this whose event never came is from a process
+# that died mid-request: recorded as an event with an unknown outcome.
+ABANDON_AFTER = timedelta(minutes=5)
+
+
+class Sealer(Protocol):
+    def seal(self, path: str, plaintext: bytes) -> bytes: ...
+
+    def open(self, path: str, blob: bytes) -> bytes: ...
+
+
+class PlainSealer:
+    """For tests without a barrier: bodies stored as they are."""
+
+    def seal(self, path: str, plaintext: bytes) -> bytes:
+        return plaintext
+
+    def open(self, path: str, blob: bytes) -> bytes:
+        return blob
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since the epoch (exact: a double holds 2**53 > 1e15 * 9)."""
+    return round(value.timestamp() * 1_000_000)
+
+
+def from_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored event, opened."""
+
+    stored: StoredEvent
+    record: dict[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        return self.stored.event_id
+
+    @property
+    def event_time(self) -> datetime:
+        return from_us(self.stored.event_time_us)
+
+
+def body_path(event_id: str) -> str:
+    return f"audit/{event_id}"
+
+
+def _trimmed(record: dict[str, Any]) -> bytes:
+    """CloudTrail caps an event at 256 KB: drop the parameters, say so."""
+    trimmed = dict(record)
+    trimmed["requestParameters"] = None
+    trimmed["responseElements"] = None
+    extra = dict(trimmed.get("additionalEventData") or {})
+    extra["strongroomTruncated"] = True
+    trimmed["additionalEventData"] = extra
+    return ENCODER.encode(trimmed).encode()
+
+
+def encode_built(built: BuiltEvent) -> bytes:
+    body = built.encode()
+    return body if len(body) <= MAX_RECORD_BYTES else _trimmed(built.record)
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    body = ENCODER.encode(record).encode()
+    return body if len(body) <= MAX_RECORD_BYTES else _trimmed(record)
+
+
+def nested_calls(facts: CallFacts) -> list[CallFacts]:
+    """Calls another service made in-process for this request.
+
+    The in-process client appends to the caller's ``ctx.audit["nested_calls"]``
+    a dict with ``service`` (botocore name), ``operation``, ``params``,
+    ``result`` or ``error`` (a ServiceError), its own ``audit`` dict and
+    ``invoked_by`` ("secretsmanager.amazonaws.com"). Each becomes an event
+    of its own, with ``userIdentity.invokedBy`` and the invoking service as
+    source address and user agent, as CloudTrail records them.
+    """
+    raw = facts.audit.get("nested_calls") if facts.audit else None
+    if not raw or facts.principal is None:
+        return []
+    from strongroom.protocol.models import load_service
+
+    out: list[CallFacts] = []
+    for call in raw:
+        invoked_by = str(call.get("invoked_by") or "")
+        spec = load_service(str(call["service"]))
+        out.append(
+            CallFacts(
+                request_id=facts.request_id,
+                event_time=facts.event_time,
+                default_account=facts.default_account,
+                default_region=facts.default_region,
+                source_ip=invoked_by,
+                user_agent=invoked_by,
+                claim_region=facts.claim_region,
+                principal=facts.principal,
+                spec=spec,
+                operation=str(call["operation"]),
+                params=call.get("params"),
+                result=call.get("result"),
+                error=call.get("error"),
+                audit=dict(call.get("audit") or {}),
+                invoked_by=invoked_by or None,
+            )
+        )
+    return out
+
+
+class AuditTrail:
+    def __init__(
+        self,
+        audit_log: AuditLog,
+        sealer: Sealer,
+        account_exists: Callable[[str], bool],
+        *,
+        retention_days: int = 90,
+        writer: GroupCommitWriter | None = None,
+        process_writer: ProcessWriter | None = None,
+    ) -> None:
+        self.log = audit_log
+        self.sealer = sealer
+        self.account_exists = account_exists
+        self.retention_days = retention_days
+        # Synchronous callers (Pipeline.handle, tests) use the thread writer;
+        # the server's event loop uses the writer process when there is one.
+        self.writer = writer or GroupCommitWriter(audit_log)
+        self.process_writer = process_writer
+
+    # -- writing (the gateway) -------------------------------------------------
+
+    def _row(
+        self, kind: RowKind, built: BuiltEvent, completes: str | None = None, *, seal: bool = True
+    ) -> AuditRow:
+        body = encode_built(built)
+        if seal:
+            body = self.sealer.seal(body_path(built.event_id), body)
+        return AuditRow(
+            kind,
+            built.event_id,
+            built.account,
+            built.region,
+            to_us(built.event_time),
+            built.read_only,
+            built.attrs,
+            body,
+            completes,
+        )
+
+    @property
+    def seals_in_writer(self) -> bool:
+        """With a writer process, bodies are sealed there, off the event loop."""
+        return self.process_writer is not None
+
+    def intent_rows(self, facts: CallFacts, *, seal: bool = True) -> list[AuditRow]:
+        """The request entry of a mutating call, persisted before it runs."""
+        built = build_events(facts, self.account_exists, outcome=False)[0]
+        return [self._row(RowKind.INTENT, built, seal=seal)]
+
+    def event_rows(
+        self, facts: CallFacts, *, completes_intent: bool = False, seal: bool = True
+    ) -> list[AuditRow]:
+        """The completed event of a request, its cross-account copies, and
+        the events of calls made in-process on its behalf."""
+        events = build_events(facts, self.account_exists)
+        for nested in nested_calls(facts):
+            events += build_events(nested, self.account_exists)
+        return [
+            self._row(
+                RowKind.EVENT,
+                built,
+                facts.event_id if completes_intent and built.event_id == facts.event_id else None,
+                seal=seal,
+            )
+            for built in events
+        ]
+
+    def submit(self, rows: list[AuditRow]) -> Batch:
+        """Queue sealed rows with the in-process (thread) writer; wait on the batch."""
+        return self.writer.submit(rows)
+
+    async def persist_async(self, rows: list[AuditRow]) -> bool:
+        """Persist rows (unsealed when :attr:`seals_in_writer`) and wait for
+        the commit without blocking the loop."""
+        if self.process_writer is not None:
+            return await self.process_writer.submit(rows)
+        return await self.writer.submit(rows).wait_async()
+
+    def start(self) -> None:
+        """Start the writer process ahead of the first request (server startup)."""
+        if self.process_writer is not None:
+            self.process_writer.start()
+
+    # -- reading -----------------------------------------------------------------
+
+    def open(self, stored: StoredEvent) -> Event:
+        body = self.sealer.open(body_path(stored.event_id), stored.body)
+        return Event(stored, json.loads(body))
+
+    def lookup(self, query: LookupQuery) -> list[Event]:
+        return [self.open(s) for s in self.log.lookup(query)]
+
+    # -- background jobs ---------------------------------------------------------
+
+    def index(self, now: datetime, *, budget_seconds: float = 0.5) -> int:
+        """Bring the lookup index up to date (the job, every second)."""
+        deadline = time.monotonic() + budget_seconds
+        total = 0
+        while True:
+            done = self.log.index_pending(4096)
+            total += done
+            if done == 0 or time.monotonic() > deadline:
+                return total
+
+    def expire(self, now: datetime) -> int:
+        """Retention: delete events older than ``retention_days``."""
+        cutoff = to_us(now - timedelta(days=self.retention_days))
+        total = 0
+        while True:
+            gone = self.log.expire(cutoff)
+            total += gone
+            if gone == 0:
+                return total
+
+    def recover_abandoned(self, now: datetime) -> int:
+        """Turn request entries whose process died into outcome-unknown events."""
+        stale = self.log.stale_intents(to_us(now - ABANDON_AFTER), 500)
+        rows: list[AuditRow] = []
+        for pending in stale:
+            intent = pending.row
+            path = body_path(intent.event_id)
+            record = mark_outcome_unknown(json.loads(self.sealer.open(path, intent.body)))
+            body = self.sealer.seal(path, encode_record(record))
+            rows.append(
+                AuditRow(
+                    RowKind.EVENT,
+                    intent.event_id,
+                    intent.account,
+                    intent.region,
+                    intent.event_time_us,
+                    intent.read_only,
+                    intent.attrs,
+                    body,
+                    completes=intent.event_id,
+                )
+            )
+        if rows:
+            self.log.append(rows, to_us(now))
+            log.warning("%d audit request entries had no outcome; recorded as unknown", len(rows))
+        return len(rows)
+
+    def close(self) -> None:
+        if self.process_writer is not None:
+            self.process_writer.close()
+        self.writer.close()
+        self.log.close()
