@@ -99,7 +99,7 @@ def _query(action: str, version: str) -> Body:
     return build
 
 
-def _json11(target: str, payload: Callable[[Mapping[str, str]], dict[str, str]]) -> Body:
+def _json11(target: str, payload: Callable[[Mapping[str, str]], dict[str, Any]]) -> Body:
     """AWS JSON 1.1 protocol: a POST to / naming the operation in X-Amz-Target."""
 
     def build(values: Mapping[str, str]) -> tuple[dict[str, str], bytes]:
@@ -111,6 +111,7 @@ def _json11(target: str, payload: Callable[[Mapping[str, str]], dict[str, str]])
 
 _PLAINTEXT = base64.b64encode(b"benchmark plaintext, 32 bytes!!!").decode()
 _PARAMETER = "/strongroom-bench/parameter"
+_SECURE_PARAMETER = "/strongroom-bench/secure-parameter"
 _SECRET = "strongroom-bench/secret"
 
 
@@ -133,6 +134,15 @@ def _setup_ciphertext(endpoint: Endpoint) -> dict[str, str]:
 def _setup_parameter(endpoint: Endpoint) -> dict[str, str]:
     endpoint.client("ssm").put_parameter(
         Name=_PARAMETER, Value="benchmark value", Type="String", Overwrite=True
+    )
+    return {}
+
+
+def _setup_secure_parameter(endpoint: Endpoint) -> dict[str, str]:
+    # The default key (alias/aws/ssm): each read is a real KMS Decrypt on both
+    # targets, which is what the issue's "GetParameter with decryption" asks.
+    endpoint.client("ssm").put_parameter(
+        Name=_SECURE_PARAMETER, Value="benchmark secure value", Type="SecureString", Overwrite=True
     )
     return {}
 
@@ -185,6 +195,16 @@ CALLS: dict[str, Call] = {
             _json11("AmazonSSM.GetParameter", lambda _: {"Name": _PARAMETER}),
             b"benchmark value",
             _setup_parameter,
+        ),
+        Call(
+            "ssm:GetParameter-SecureString",
+            "ssm",
+            _json11(
+                "AmazonSSM.GetParameter",
+                lambda _: {"Name": _SECURE_PARAMETER, "WithDecryption": True},
+            ),
+            b"benchmark secure value",
+            _setup_secure_parameter,
         ),
         Call(
             "secretsmanager:GetSecretValue",

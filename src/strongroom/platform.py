@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from strongroom.audit.trail import AuditTrail
     from strongroom.context import Authorizer
     from strongroom.crypto.barrier import Barrier
+    from strongroom.events.bus import EventPublisher
     from strongroom.iam.identities import IdentityStore
     from strongroom.jobs.runner import JobRunner
     from strongroom.services.base import Service
@@ -45,6 +46,10 @@ class Platform:
     on_close: list[Callable[[], None]] = field(default_factory=list)
     # The CloudTrail audit trail; None only when disabled (settings.audit_enabled).
     audit: AuditTrail | None = None
+    # The event bus services publish to (events.bus.event_bus). The EventBridge
+    # service installs its routing bus here; None means events are only
+    # recorded in the store.
+    events: EventPublisher | None = None
 
     def reset(self) -> None:
         """Wipe all state except the barrier's keyring (dev mode only)."""

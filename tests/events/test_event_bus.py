@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from tests.support.fake_platform import FakeClock, make_platform
 from tests.support.memory_store import MemoryStore
@@ -61,6 +61,6 @@ def test_platform_bus_defaults_to_the_store_and_can_be_replaced() -> None:
             return "id"
 
     recorder = Recorder()
-    cast(Any, platform).events = recorder
+    platform.events = recorder
     assert event_bus(platform).publish("a", "r", "s", "d", {}, []) == "id"
     assert recorder.seen == [("a", "r", "s", "d", {}, [])]

@@ -6,9 +6,9 @@ happened* as an EventBridge event: ``source`` ("aws.ssm"), ``detail-type``
 Where the event goes is not their business: for now every event is appended
 to the store under ``events/<account>/<region>/<time>-<tiebreak>-<id>`` (so tests and
 operators can read them back, in order); when the EventBridge service is
-loaded it installs ``platform.events`` (a subclass of :class:`StoreEventBus`
-that also routes each event to matching rules, see ``events/routing.py``)
-without any publisher changing.
+loaded it fills in ``Platform.events`` with a subclass of
+:class:`StoreEventBus` that also routes each event to matching rules (see
+``events/routing.py``), without any publisher changing.
 
 Publishing is best effort for the publisher's own operation: an event is
 written in its own small transaction after the change it reports has
@@ -122,7 +122,7 @@ class StoreEventBus:
 def event_bus(platform: Platform) -> EventPublisher:
     """The platform's publisher: ``platform.events`` once the EventBridge
     service installs one, else the store-appending bus."""
-    bus: EventPublisher | None = getattr(platform, "events", None)
+    bus = platform.events
     return bus if bus is not None else StoreEventBus(platform.store, platform.clock)
 
 

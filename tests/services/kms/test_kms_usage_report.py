@@ -153,7 +153,11 @@ def request_record(key_spec: str = "SYMMETRIC_DEFAULT") -> KeyRecord:
         ("RSA_4096", "Decrypt", "asymmetric", "0.15"),
         ("ECC_NIST_P256", "Sign", "asymmetric", "0.15"),
         ("ML_DSA_65", "Sign", "asymmetric", "0.15"),
+        ("ECC_NIST_EDWARDS25519", "Sign", "asymmetric", "0.15"),
+        ("HMAC_512", "VerifyMac", "symmetric", "0.03"),
         ("SYMMETRIC_DEFAULT", "GenerateDataKeyPair:RSA_3072", "RSA data key pair", "12.00"),
+        # An RSA 2048 pair costs the RSA pair price, not the RSA 2048 key rate.
+        ("SYMMETRIC_DEFAULT", "GenerateDataKeyPair:RSA_2048", "RSA data key pair", "12.00"),
         (
             "SYMMETRIC_DEFAULT",
             "GenerateDataKeyPairWithoutPlaintext:ECC_NIST_P384",

@@ -1,6 +1,6 @@
 """The EventBridge service (``events``, JSON 1.1, target prefix AWSEvents).
 
-Building it installs the routing bus as ``platform.events`` — from then on
+Building it installs the routing bus as ``Platform.events`` — from then on
 every event any service publishes is matched against the rules — and
 registers the HTTP delivery worker on the leader-elected job runner.
 """
@@ -46,8 +46,7 @@ class EventsService(RuleOperations, TargetOperations, EventOperations):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.bus = RoutingBus(platform.store, platform.clock)
-        # Platform has no declared field for it: event_bus() looks it up by name.
-        setattr(platform, "events", self.bus)  # noqa: B010
+        platform.events = self.bus
         self.worker = DeliveryWorker(platform.store, platform.clock, self.signing_key)
         if platform.jobs is not None:
             platform.jobs.add("events-delivery", DELIVERY_EVERY_SECONDS, self.worker.run)

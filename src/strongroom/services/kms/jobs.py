@@ -4,6 +4,10 @@ that are due, and expiring imported key material.
 Due work is indexed under ``kms/due/<kind>/<time>/…`` (records.py), so each
 run reads only what is due instead of every key. The platform's job runner
 calls :meth:`KmsJobs.run` on one process across all nodes.
+
+Each step also says what it did as KMS EventBridge events (events.py); they
+are published once the step's transaction has committed, so a step that
+fails and is retried later reports nothing twice.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import logging
 from datetime import datetime, timedelta
 
 from strongroom.crypto import kms as kms_crypto
+from strongroom.services.kms import events as kms_events
 from strongroom.services.kms import records as rec
+from strongroom.services.kms.events import KeyEvent, KmsEvents
 from strongroom.services.kms.records import KeyRecord, KeyState
 from strongroom.services.kms.repository import KmsRepository, KmsTxn
 from strongroom.services.kms.rotation import rotate
@@ -36,9 +42,13 @@ def _due(repo: KmsRepository, kind: str, now: datetime) -> list[tuple[str, str, 
 
 
 class KmsJobs:
-    def __init__(self, repo: KmsRepository, usage: UsageTracker) -> None:
+    def __init__(
+        self, repo: KmsRepository, usage: UsageTracker, events: KmsEvents | None = None
+    ) -> None:
         self.repo = repo
         self.usage = usage
+        # None: the work is done but announced nowhere (tools without a platform).
+        self.events = events
 
     def run(self, now: datetime) -> None:
         for kind, step in (
@@ -47,31 +57,43 @@ class KmsJobs:
             (rec.DUE_DELETE, self._delete),
         ):
             for when, account, region, key_id in _due(self.repo, kind, now):
+                happened: list[KeyEvent] = []
                 try:
                     with self.repo.write() as txn:
                         record = txn.key(account, region, key_id)
-                        done = record is None or step(txn, record, when, now)
+                        done = record is None or step(txn, record, when, now, happened)
                         if done:
                             txn.txn.delete(rec.due_path(kind, when, account, region, key_id))
                 except Exception:  # one bad record must not stop the others
                     log.exception("KMS %s job failed for %s/%s/%s", kind, account, region, key_id)
+                    continue
+                if self.events is not None:
+                    self.events.publish(happened)
 
-    # Each step returns True when the due entry is dealt with.
+    # Each step returns True when the due entry is dealt with, and appends to
+    # ``happened`` the events its change will announce once committed.
 
-    def _delete(self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime) -> bool:
+    def _delete(
+        self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime, happened: list[KeyEvent]
+    ) -> bool:
         if record.state != KeyState.PENDING_DELETION.value or record.deletion_date != when:
             return True  # canceled or rescheduled: a stale entry
         destroy(txn, record, now)
         self.usage.forget(record.account, record.region, record.key_id)
         kms_crypto.clear_cache()
+        happened.append(kms_events.deletion(record))
         return True
 
-    def _rotate(self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime) -> bool:
+    def _rotate(
+        self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime, happened: list[KeyEvent]
+    ) -> bool:
         if not record.rotation_enabled or record.next_rotation != when:
             return True
         if record.state != KeyState.ENABLED.value:
             return False  # KMS does not rotate a key that is not enabled; retry later
+        previous = record.current_material()
         rotate(txn, record, now, "AUTOMATIC")
+        happened.append(kms_events.rotation(record, "AUTOMATIC", previous.id if previous else None))
         period = timedelta(days=record.rotation_period_days or 365)
         following = rec.parse_iso(when) + period
         if following <= now:
@@ -81,7 +103,9 @@ class KmsJobs:
         txn.put_key(record)
         return True
 
-    def _expire(self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime) -> bool:
+    def _expire(
+        self, txn: KmsTxn, record: KeyRecord, when: str, now: datetime, happened: list[KeyEvent]
+    ) -> bool:
         changed = False
         for material in record.materials:
             expired = material.valid_to is not None and material.valid_to <= rec.iso(now)
@@ -96,6 +120,7 @@ class KmsJobs:
                 record.state = KeyState.PENDING_IMPORT.value
             txn.put_key(record)
             kms_crypto.clear_cache()
+            happened.append(kms_events.expiration(record))
         return True
 
 

@@ -3,8 +3,13 @@
 Prices are AWS KMS list prices in US East (N. Virginia), from
 https://aws.amazon.com/kms/pricing/ ("Key storage", "Key usage") and the AWS
 Security Blog post "The curious case of faster AWS KMS symmetric key
-rotation" (April 2024: rotations beyond the second are free). They are data,
-not behaviour: update the constants when AWS changes them.
+rotation" (April 2024: rotations beyond the second are free). They were
+checked again in 2026-11 against the pricing page's "Key usage" list (the
+same five request prices) and the AWS Pricing Calculator's KMS fields, which
+use the same classes ("symmetric requests", "asymmetric requests except RSA
+2048", "asymmetric requests involving RSA 2048", "ECC GenerateDataKeyPair
+requests", "RSA GenerateDataKeyPair requests"). They are data, not
+behaviour: update the constants when AWS changes them.
 
 Money is :class:`~decimal.Decimal` so that sums of many tiny request charges
 do not drift.
@@ -20,7 +25,7 @@ from strongroom.crypto.kms import KEY_SPECS
 from strongroom.services.kms.meter import PAIR_OPERATIONS
 from strongroom.services.kms.records import KeyRecord, KeyState, parse_iso
 
-PRICES_AS_OF = "2024-04 (us-east-1)"
+PRICES_AS_OF = "2026-11 (us-east-1)"
 # "Each AWS KMS key that you create in AWS KMS costs $1/month (prorated hourly)."
 KEY_MONTH = Decimal("1.00")
 # AWS prorates monthly prices by the hour over a 730-hour month (365 * 24 / 12).
@@ -29,12 +34,20 @@ HOURS_PER_MONTH = Decimal(730)
 # first and second rotation only (rotations after the second are free).
 ROTATION_MONTH = Decimal("1.00")
 BILLED_ROTATIONS = 2
-# Request prices, per 10,000 requests.
-SYMMETRIC_PER_10K = Decimal("0.03")  # symmetric and HMAC keys
-RSA_2048_PER_10K = Decimal("0.03")  # "requests involving RSA 2048 keys"
-ASYMMETRIC_PER_10K = Decimal("0.15")  # "asymmetric requests except RSA 2048"
-ECC_PAIR_PER_10K = Decimal("0.10")  # ECC GenerateDataKeyPair(WithoutPlaintext)
-RSA_PAIR_PER_10K = Decimal("12.00")  # RSA GenerateDataKeyPair(WithoutPlaintext)
+# Request prices, per 10,000 requests ("Key usage" on the pricing page).
+# "$0.03 per 10,000 requests": symmetric encryption and HMAC keys (HMAC keys
+# are symmetric; the page prices no HMAC class of its own).
+SYMMETRIC_PER_10K = Decimal("0.03")
+# "$0.03 per 10,000 requests involving RSA 2048 keys"
+RSA_2048_PER_10K = Decimal("0.03")
+# "$0.15 per 10,000 asymmetric requests except RSA 2048": RSA 3072/4096, every
+# ECC curve (Ed25519 included), ML-DSA, SM2.
+ASYMMETRIC_PER_10K = Decimal("0.15")
+# "$0.10 per 10,000 ECC GenerateDataKeyPair requests" (and WithoutPlaintext)
+ECC_PAIR_PER_10K = Decimal("0.10")
+# "$12.00 per 10,000 RSA GenerateDataKeyPair requests", whatever the RSA size:
+# an RSA 2048 *pair* is not the cheap RSA 2048 rate, which is for RSA 2048 keys.
+RSA_PAIR_PER_10K = Decimal("12.00")
 # Shown in reports, not deducted: the free tier is per calendar month and
 # account, and excludes asymmetric requests and data key pair generation.
 FREE_TIER_REQUESTS = 20_000

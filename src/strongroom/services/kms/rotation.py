@@ -15,8 +15,10 @@ from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.services.kms import errors
+from strongroom.services.kms import events as kms_events
 from strongroom.services.kms import records as rec
 from strongroom.services.kms.common import KmsBase, paged
+from strongroom.services.kms.events import KeyEvent, KmsEvents
 from strongroom.services.kms.keys import new_material
 from strongroom.services.kms.records import KeyRecord
 from strongroom.services.kms.repository import KeyEntry, KmsTxn
@@ -123,7 +125,11 @@ class RotationOperations(KmsBase):
         if entry.record.manager == "AWS":
             raise errors.unsupported("On-demand rotation of AWS managed keys is not supported.")
 
+        happened: list[KeyEvent] = []
+
         def change(record: KeyRecord, txn: KmsTxn) -> None:
+            happened.clear()  # a retried transaction reports only its own change
+            previous = record.current_material()
             if record.origin == "EXTERNAL":
                 pending = [m for m in record.materials if m.rotation_type == "PENDING_ROTATION"]
                 if not pending:
@@ -144,8 +150,13 @@ class RotationOperations(KmsBase):
                     )
                 rotate(txn, record, ctx.now, "ON_DEMAND")
             record.on_demand_rotations += 1
+            prior = previous.id if previous is not None else None
+            happened.append(kms_events.rotation(record, "ON_DEMAND", prior))
 
         self.update_key(entry, "RotateKeyOnDemand", change)
+        # AWS sends "KMS CMK Rotation" for on-demand rotations too (AWS KMS
+        # Developer Guide, "Monitor KMS keys with Amazon EventBridge").
+        KmsEvents(self.platform).publish(happened)
         return {"KeyId": entry.record.key_id}
 
     def list_key_rotations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from strongroom.services.kms.asymmetric_ops import AsymmetricOperations
 from strongroom.services.kms.conditions import INVOKED_BY
 from strongroom.services.kms.custom_stores import CustomKeyStoreOperations
 from strongroom.services.kms.encryption import EncryptionOperations
+from strongroom.services.kms.events import KmsEvents
 from strongroom.services.kms.grants import GrantOperations
 from strongroom.services.kms.importing import ImportOperations
 from strongroom.services.kms.jobs import EVERY_SECONDS, KmsJobs
@@ -68,7 +69,7 @@ class KmsService(
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
-        self.jobs = KmsJobs(self.repo, self.usage)
+        self.jobs = KmsJobs(self.repo, self.usage, KmsEvents(platform))
         if platform.jobs is not None:
             platform.jobs.add("kms-scheduled-work", EVERY_SECONDS, self.jobs.run)
         platform.on_reset.append(self.clear_caches)
