@@ -43,13 +43,18 @@ class Settings:
     # How long the audit writer waits for the database before a batch (and
     # the requests in it) fails.
     audit_write_timeout: float = 10.0
-    # "process": the server's event loops hand batches to a writer process
-    # (no GIL shared with the loop); "thread": an in-process writer thread.
-    audit_writer: str = "process"
-    # "full": an event is durable (fsynced) before its response leaves.
-    # "normal": it is written to the database (survives the server's crash,
-    # not the machine's power loss) — commits stop waiting for the disk.
-    audit_sync: str = "full"
+    # "inline": each event loop appends its batches itself (SQLite);
+    # "process": the loops hand batches to a writer process (PostgreSQL,
+    # whose commits are network round trips); "thread": a writer thread.
+    # "auto" picks inline for SQLite and process for PostgreSQL.
+    audit_writer: str = "auto"
+    # "normal": an event is in the database (it survives the server's
+    # crash) before its response leaves, and on disk no later than any
+    # change made after it: the store's own durable commits flush the
+    # write-ahead log in order, request entries of mutating calls included.
+    # A power loss can lose the newest events of read-only calls.
+    # "full": every group commit waits for the disk as well (fsync).
+    audit_sync: str = "normal"
 
     @property
     def store_url(self) -> str:

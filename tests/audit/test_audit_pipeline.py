@@ -222,7 +222,7 @@ def test_async_path_through_the_writer_process(tmp_path: Path) -> None:
         assert call(app, iam(creds, "Action=CreateUser&UserName=heidi")).status == 200
         names = [r["eventName"] for r in events(platform)]
         assert names == ["GetCallerIdentity", "CreateUser"]
-        writer = platform.audit.process_writer  # type: ignore[union-attr]
+        writer = platform.audit.async_writer  # type: ignore[union-attr]
         assert writer is not None and writer._proc is not None
         os.kill(writer._proc.pid, signal.SIGKILL)  # the writer dies
         writer._proc.wait()

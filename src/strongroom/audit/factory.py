@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from strongroom.audit.backends import open_audit_log
-from strongroom.audit.trail import AuditTrail, Sealer
+from strongroom.audit.trail import AsyncWriter, AuditTrail, Sealer
+from strongroom.audit.writer_inline import InlineWriter
 from strongroom.audit.writer_process import ProcessWriter
 from strongroom.config import Settings
 
@@ -19,18 +20,26 @@ def open_trail(
 ) -> AuditTrail | None:
     if not settings.audit_enabled:
         return None
+    kind = settings.audit_writer
+    if kind == "auto":
+        kind = "inline" if settings.store_url.startswith("sqlite:") else "process"
     audit_log = open_audit_log(
-        settings.store_url, write_timeout=settings.audit_write_timeout, sync=settings.audit_sync
+        settings.store_url,
+        write_timeout=settings.audit_write_timeout,
+        sync=settings.audit_sync,
+        appender=kind == "inline",  # checkpoints move off the appending loop
     )
-    process_writer = None
-    if settings.audit_writer == "process":
-        process_writer = ProcessWriter(settings)
+    async_writer: AsyncWriter | None = None
+    if kind == "inline":
+        async_writer = InlineWriter(audit_log, sealer)
+    elif kind == "process":
+        async_writer = ProcessWriter(settings)
     return AuditTrail(
         audit_log,
         sealer,
         account_exists,
         retention_days=settings.audit_retention_days,
-        process_writer=process_writer,
+        async_writer=async_writer,
     )
 
 
@@ -45,9 +54,9 @@ def install_audit(platform: Platform) -> None:
     platform.audit = trail
     if trail is None:
         return
-    # The writer process indexes as it goes; this catches up after a crash
-    # and serves thread-writer setups.
-    platform.jobs.add("audit-index", 1 if trail.process_writer is None else 10, trail.index)
+    # The writer process indexes as it goes; otherwise this job does, in
+    # bulk, when appends pause (it also catches up after a crash).
+    platform.jobs.add("audit-index", 1, trail.index_when_quiet)
     platform.jobs.add("audit-retention", 3600, trail.expire)
     platform.jobs.add("audit-recover-abandoned", 60, trail.recover_abandoned)
     if settings.audit_export_dir is not None:

@@ -17,13 +17,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
 from strongroom.audit.record import ENCODER, CallFacts
 from strongroom.audit.writer import Batch, GroupCommitWriter
-from strongroom.audit.writer_process import ProcessWriter
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Sequence
 
 log = logging.getLogger("strongroom.audit")
 
@@ -33,6 +36,24 @@ MAX_RECORD_BYTES = 256 * 1024
 # A request entry older than this whose event never came is from a process
 # that died mid-request: recorded as an event with an unknown outcome.
 ABANDON_AFTER = timedelta(minutes=5)
+
+
+class AsyncWriter(Protocol):
+    """Group commit for event loops: the inline writer (SQLite) or the
+    writer process (PostgreSQL). Both take unsealed rows."""
+
+    batches: int
+
+    def start(self) -> None: ...
+
+    def submit(self, rows: Sequence[AuditRow]) -> asyncio.Future[bool]: ...
+
+    def close(self) -> None: ...
+
+
+# The lookup index waits while events keep arriving (lookups read the
+# unindexed tail directly), until this many are waiting.
+INDEX_BACKLOG = 40_000
 
 
 class Sealer(Protocol):
@@ -151,16 +172,17 @@ class AuditTrail:
         *,
         retention_days: int = 90,
         writer: GroupCommitWriter | None = None,
-        process_writer: ProcessWriter | None = None,
+        async_writer: AsyncWriter | None = None,
     ) -> None:
         self.log = audit_log
         self.sealer = sealer
         self.account_exists = account_exists
         self.retention_days = retention_days
         # Synchronous callers (Pipeline.handle, tests) use the thread writer;
-        # the server's event loop uses the writer process when there is one.
+        # the server's event loops use the async writer when there is one.
         self.writer = writer or GroupCommitWriter(audit_log)
-        self.process_writer = process_writer
+        self.async_writer = async_writer
+        self._backlog_seen = -1
 
     # -- writing (the gateway) -------------------------------------------------
 
@@ -184,8 +206,8 @@ class AuditTrail:
 
     @property
     def seals_in_writer(self) -> bool:
-        """With a writer process, bodies are sealed there, off the event loop."""
-        return self.process_writer is not None
+        """The async writers seal bodies as part of the append."""
+        return self.async_writer is not None
 
     def intent_rows(self, facts: CallFacts, *, seal: bool = True) -> list[AuditRow]:
         """The request entry of a mutating call, persisted before it runs."""
@@ -217,14 +239,14 @@ class AuditTrail:
     async def persist_async(self, rows: list[AuditRow]) -> bool:
         """Persist rows (unsealed when :attr:`seals_in_writer`) and wait for
         the commit without blocking the loop."""
-        if self.process_writer is not None:
-            return await self.process_writer.submit(rows)
+        if self.async_writer is not None:
+            return await self.async_writer.submit(rows)
         return await self.writer.submit(rows).wait_async()
 
     def start(self) -> None:
-        """Start the writer process ahead of the first request (server startup)."""
-        if self.process_writer is not None:
-            self.process_writer.start()
+        """Start the async writer ahead of the first request (server startup)."""
+        if self.async_writer is not None:
+            self.async_writer.start()
 
     # -- reading -----------------------------------------------------------------
 
@@ -246,6 +268,20 @@ class AuditTrail:
             total += done
             if done == 0 or time.monotonic() > deadline:
                 return total
+
+    def index_when_quiet(self, now: datetime) -> int:
+        """The index job of servers: index when appends pause, or when the
+        backlog reaches :data:`INDEX_BACKLOG`. Indexing is most of an
+        event's cost and is cheapest in bulk; lookups stay complete
+        meanwhile because they read unindexed events directly."""
+        backlog = self.log.last_seq() - self.log.indexed_seq()
+        growing = backlog > self._backlog_seen >= 0
+        self._backlog_seen = backlog
+        if backlog == 0 or (growing and backlog < INDEX_BACKLOG):
+            return 0
+        done = self.index(now)
+        self._backlog_seen = self.log.last_seq() - self.log.indexed_seq()
+        return done
 
     def expire(self, now: datetime) -> int:
         """Retention: delete events older than ``retention_days``."""
@@ -285,7 +321,7 @@ class AuditTrail:
         return len(rows)
 
     def close(self) -> None:
-        if self.process_writer is not None:
-            self.process_writer.close()
+        if self.async_writer is not None:
+            self.async_writer.close()
         self.writer.close()
         self.log.close()

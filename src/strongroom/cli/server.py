@@ -107,6 +107,8 @@ def server(
     """Serve every Strongroom service on one endpoint."""
     import uvicorn
 
+    from strongroom.gateway.http_protocol import CoalescingHttpToolsProtocol
+
     from strongroom.cli.kms import EXIT_SEED_REJECTED, report_seed_error
     from strongroom.config import settings_from_env
     from strongroom.services.kms.seed_fields import SeedError
@@ -146,6 +148,6 @@ def server(
         log_level=settings.log_level,
         access_log=False,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,  # uvicorn httptools, one write per response
         lifespan="on",
     )
