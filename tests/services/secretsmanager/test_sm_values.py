@@ -196,10 +196,27 @@ def test_tampered_ciphertext_is_a_decryption_failure(sm: SmEnv) -> None:
     sm.secret("t", "value")
     key = next(k for k, _ in sm.store.scan("secretsmanager/") if "/value/" in k)
     stored = VersionValue.loads(sm.store.get(key) or b"")
-    stored.ciphertext = bytes([stored.ciphertext[0] ^ 1]) + stored.ciphertext[1:]
+    # The sealed blob is version byte, nonce, ciphertext, tag: any flipped bit fails.
+    for index in (0, 1, 13, len(stored.sealed) - 1):
+        tampered = bytearray(stored.sealed)
+        tampered[index] ^= 1
+        sm.store.put(key, VersionValue(**{**vars(stored), "sealed": bytes(tampered)}).dumps())
+        sm.sm.repo.forget_values()
+        assert sm.error("GetSecretValue", SecretId="t").code == "DecryptionFailure"
     sm.store.put(key, stored.dumps())
     sm.sm.repo.forget_values()
-    assert sm.error("GetSecretValue", SecretId="t").code == "DecryptionFailure"
+    assert sm.value("t")["SecretString"] == "value"
+
+
+def test_value_moved_to_another_version_does_not_open(sm: SmEnv) -> None:
+    sm.secret("m", "first", ClientRequestToken=TOKEN_A)
+    sm.call("PutSecretValue", SecretId="m", SecretString="second", ClientRequestToken=TOKEN_B)
+    keys = {k.rsplit("/", 1)[1]: k for k, _ in sm.store.scan("secretsmanager/") if "/value/" in k}
+    # Version A's value stored as version B's: bound to A, it does not open as B.
+    sm.store.put(keys[TOKEN_B], sm.store.get(keys[TOKEN_A]) or b"")
+    sm.sm.repo.forget_values()
+    assert sm.error("GetSecretValue", SecretId="m").code == "DecryptionFailure"
+    assert sm.value("m", VersionId=TOKEN_A)["SecretString"] == "first"
 
 
 def test_last_accessed_is_kept_to_the_day(sm: SmEnv) -> None:

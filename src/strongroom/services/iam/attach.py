@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strongroom.context import RequestContext
 from strongroom.iam import records as rec
 from strongroom.iam.errors import limit_exceeded, no_such_entity, validation
 from strongroom.iam.records import ManagedPolicy
 from strongroom.iam.repository import IamData, parse_policy_arn
-from strongroom.services.iam.common import ATTACHED_LIMIT, IamBase, check_name, page, require
+from strongroom.services.iam.common import ATTACHED_LIMIT, Params, Result, page, require
+from strongroom.services.iam.entities import GROUP, KINDS, ROLE, USER, EntityOperations, Kind
 
-_MEMBER = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
-_ACTION = {"user": "User", "group": "Group", "role": "Role"}
-_QUOTA = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "PoliciesPerRole"}
-_ENTITY_FILTER = {"User": "user", "Group": "group", "Role": "role"}
-
-Params = dict[str, Any]
-Result = dict[str, Any]
+_ENTITY_FILTER = {k.title: k.kind for k in KINDS.values()}  # EntityFilter values
 
 
 def _visible_policy(data: IamData, account: str, arn: str) -> ManagedPolicy:
@@ -28,39 +21,38 @@ def _visible_policy(data: IamData, account: str, arn: str) -> ManagedPolicy:
     return policy
 
 
-class AttachmentOperations(IamBase):
-    def _name(self, kind: str, params: Params) -> str:
-        member = _MEMBER[kind]
-        return check_name(require(params, member), member[0].lower() + member[1:], 128)
-
-    def _attach(self, kind: str, ctx: RequestContext, params: Params) -> Result:
-        name = self._name(kind, params)
+class AttachmentOperations(EntityOperations):
+    def _authorized(
+        self, verb: str, kind: Kind, ctx: RequestContext, params: Params
+    ) -> tuple[str, str]:
+        """The entity's name and the policy ARN of an Attach/Detach the caller may make."""
+        name = self.holder_name(kind, params)
         arn = str(require(params, "PolicyArn"))
         parse_policy_arn(arn)
-        self.target(
-            ctx, f"iam:Attach{_ACTION[kind]}Policy", kind, name, conditions={"iam:PolicyARN": arn}
-        )
+        action = f"iam:{verb}{kind.title}Policy"
+        self.target(ctx, action, kind.kind, name, conditions={"iam:PolicyARN": arn})
+        return name, arn
+
+    def _attach(self, kind: Kind, ctx: RequestContext, params: Params) -> Result:
+        name, arn = self._authorized("Attach", kind, ctx, params)
         with self.write() as data:
-            entity = data.require(ctx.account_id, kind, name)
+            entity = data.require(ctx.account_id, kind.kind, name)
             policy = _visible_policy(data, ctx.account_id, arn)
             if policy.arn in entity.attached:
                 return {}  # attaching twice is a no-op in IAM
             if len(entity.attached) >= ATTACHED_LIMIT:
-                raise limit_exceeded(f"Cannot exceed quota for {_QUOTA[kind]}: {ATTACHED_LIMIT}")
+                raise limit_exceeded(
+                    f"Cannot exceed quota for PoliciesPer{kind.title}: {ATTACHED_LIMIT}"
+                )
             entity.attached.append(policy.arn)
             data.put(entity)
             data.index_use(entity, policy, rec.PERMISSIONS)
         return {}
 
-    def _detach(self, kind: str, ctx: RequestContext, params: Params) -> Result:
-        name = self._name(kind, params)
-        arn = str(require(params, "PolicyArn"))
-        parse_policy_arn(arn)
-        self.target(
-            ctx, f"iam:Detach{_ACTION[kind]}Policy", kind, name, conditions={"iam:PolicyARN": arn}
-        )
+    def _detach(self, kind: Kind, ctx: RequestContext, params: Params) -> Result:
+        name, arn = self._authorized("Detach", kind, ctx, params)
         with self.write() as data:
-            entity = data.require(ctx.account_id, kind, name)
+            entity = data.require(ctx.account_id, kind.kind, name)
             attached = next((a for a in entity.attached if a.lower() == arn.lower()), None)
             if attached is None:
                 raise no_such_entity(f"Policy {arn} was not found.")
@@ -71,9 +63,9 @@ class AttachmentOperations(IamBase):
                 data.unindex_use(entity, policy, rec.PERMISSIONS)
         return {}
 
-    def _list_attached(self, kind: str, ctx: RequestContext, params: Params) -> Result:
-        name = self._name(kind, params)
-        entity = self.target(ctx, f"iam:ListAttached{_ACTION[kind]}Policies", kind, name)
+    def _list_attached(self, kind: Kind, ctx: RequestContext, params: Params) -> Result:
+        name = self.holder_name(kind, params)
+        entity = self.target(ctx, f"iam:ListAttached{kind.title}Policies", kind.kind, name)
         prefix = params.get("PathPrefix") or "/"
         rows = []
         for arn in entity.attached:
@@ -84,31 +76,31 @@ class AttachmentOperations(IamBase):
         return {"AttachedPolicies": chosen, **extra}
 
     def attach_user_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._attach("user", ctx, params)
+        return self._attach(USER, ctx, params)
 
     def attach_group_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._attach("group", ctx, params)
+        return self._attach(GROUP, ctx, params)
 
     def attach_role_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._attach("role", ctx, params)
+        return self._attach(ROLE, ctx, params)
 
     def detach_user_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._detach("user", ctx, params)
+        return self._detach(USER, ctx, params)
 
     def detach_group_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._detach("group", ctx, params)
+        return self._detach(GROUP, ctx, params)
 
     def detach_role_policy(self, ctx: RequestContext, params: Params) -> Result:
-        return self._detach("role", ctx, params)
+        return self._detach(ROLE, ctx, params)
 
     def list_attached_user_policies(self, ctx: RequestContext, params: Params) -> Result:
-        return self._list_attached("user", ctx, params)
+        return self._list_attached(USER, ctx, params)
 
     def list_attached_group_policies(self, ctx: RequestContext, params: Params) -> Result:
-        return self._list_attached("group", ctx, params)
+        return self._list_attached(GROUP, ctx, params)
 
     def list_attached_role_policies(self, ctx: RequestContext, params: Params) -> Result:
-        return self._list_attached("role", ctx, params)
+        return self._list_attached(ROLE, ctx, params)
 
     def list_entities_for_policy(self, ctx: RequestContext, params: Params) -> Result:
         arn = str(require(params, "PolicyArn"))
@@ -143,6 +135,6 @@ class AttachmentOperations(IamBase):
         chosen, extra = page(rows, params, lambda r: f"{r[0]}/{r[1].lower()}")
         out: Result = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
         for kind, name, entity_id in chosen:
-            cap = _ACTION[kind]
+            cap = KINDS[kind].title
             out[f"Policy{cap}s"].append({f"{cap}Name": name, f"{cap}Id": entity_id})
         return {**out, **extra}

@@ -12,7 +12,6 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, unquote
 
 from strongroom.context import RequestContext
-from strongroom.iam import records as rec
 from strongroom.iam.errors import (
     access_denied,
     invalid_input,
@@ -30,13 +29,15 @@ from strongroom.iam.repository import IamData, parse_policy_arn
 from strongroom.services.base import Service
 
 T = TypeVar("T")
+Params = dict[str, Any]
+Result = dict[str, Any]
 
 NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
 PATH_RE = re.compile(r"/|/[\x21-\x7e]+/")
 POLICY_PATH_RE = re.compile(r"((/[A-Za-z0-9.,+@=_-]+)*)/")
 TAG_RE = re.compile(r"[\w\s.:/=+\-@]*")
 
-NAME_LIMITS = {"user": 64, "group": 128, "role": 64, "policy": 128}
+POLICY_NAME_MAX = 128  # user, group and role name limits: entities.Kind
 # Aggregate inline policy size per entity, whitespace excluded (IAM quotas).
 INLINE_LIMITS = {"user": 2048, "group": 5120, "role": 10240}
 MANAGED_POLICY_LIMIT = 6144
@@ -193,50 +194,41 @@ def boundary_out(arn: str) -> dict[str, str]:
     return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
 
 
-def user_out(user: Entity, *, full: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Path": user.path,
-        "UserName": user.name,
-        "UserId": user.id,
-        "Arn": user.arn,
-        "CreateDate": ts(user.created),
+def _identity_out(entity: Entity, title: str) -> dict[str, Any]:
+    return {
+        "Path": entity.path,
+        f"{title}Name": entity.name,
+        f"{title}Id": entity.id,
+        "Arn": entity.arn,
+        "CreateDate": ts(entity.created),
     }
-    if full:  # Get/Create only: list operations omit boundary and tags
-        if user.boundary:
-            out["PermissionsBoundary"] = boundary_out(user.boundary)
-        if user.tags:
-            out["Tags"] = list(user.tags)
+
+
+def _full_out(out: dict[str, Any], entity: Entity) -> dict[str, Any]:
+    """What Get/Create add and list operations omit: the boundary and the tags."""
+    if entity.boundary:
+        out["PermissionsBoundary"] = boundary_out(entity.boundary)
+    if entity.tags:
+        out["Tags"] = list(entity.tags)
     return out
+
+
+def user_out(user: Entity, *, full: bool = False) -> dict[str, Any]:
+    out = _identity_out(user, "User")
+    return _full_out(out, user) if full else out
 
 
 def group_out(group: Entity) -> dict[str, Any]:
-    return {
-        "Path": group.path,
-        "GroupName": group.name,
-        "GroupId": group.id,
-        "Arn": group.arn,
-        "CreateDate": ts(group.created),
-    }
+    return _identity_out(group, "Group")
 
 
 def role_out(role: Entity, *, full: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Path": role.path,
-        "RoleName": role.name,
-        "RoleId": role.id,
-        "Arn": role.arn,
-        "CreateDate": ts(role.created),
-        "AssumeRolePolicyDocument": encode_document(role.trust or ""),
-        "MaxSessionDuration": role.max_session,
-    }
+    out = _identity_out(role, "Role")
+    out["AssumeRolePolicyDocument"] = encode_document(role.trust or "")
+    out["MaxSessionDuration"] = role.max_session
     if role.description is not None:
         out["Description"] = role.description
-    if full:
-        if role.boundary:
-            out["PermissionsBoundary"] = boundary_out(role.boundary)
-        if role.tags:
-            out["Tags"] = list(role.tags)
-    return out
+    return _full_out(out, role) if full else out
 
 
 def policy_out(
@@ -357,21 +349,6 @@ class IamBase(Service):
 
     def write(self) -> AbstractContextManager[IamData]:
         return self.ids.write()
-
-    def set_boundary(self, ctx: RequestContext, kind: str, name: str, arn: str | None) -> None:
-        """Put (``arn``) or remove (None) a user's or role's permissions boundary."""
-        with self.write() as data:
-            entity = data.require(ctx.account_id, kind, name)
-            if entity.boundary is not None:
-                old = data.policy(entity.boundary)
-                if old is not None:
-                    data.unindex_use(entity, old, rec.BOUNDARY)
-            entity.boundary = None
-            if arn is not None:
-                policy = data.require_policy(arn)
-                entity.boundary = policy.arn
-                data.index_use(entity, policy, rec.BOUNDARY)
-            data.put(entity)
 
     def read(self) -> IamData:
         return self.ids.read()

@@ -5,46 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.context import RequestContext
-from strongroom.iam.errors import already_exists, delete_conflict, limit_exceeded, no_such_entity
-from strongroom.iam.ids import GROUP_PREFIX, iso, new_id
-from strongroom.iam.records import Entity
-from strongroom.services.iam.common import (
-    NAME_LIMITS,
-    IamBase,
-    check_name,
-    check_path,
-    group_out,
-    max_items,
-    page,
-    paged,
-    require,
-    user_out,
-)
+from strongroom.iam.errors import delete_conflict, limit_exceeded, no_such_entity
+from strongroom.services.iam.common import check_path, group_out, page, user_out
+from strongroom.services.iam.entities import GROUP, USER, EntityOperations
 
 GROUPS_PER_USER = 10
 
 
-class GroupOperations(IamBase):
+class GroupOperations(EntityOperations):
     def create_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = check_name(require(params, "GroupName"), "groupName", NAME_LIMITS["group"])
+        name = self.entity_name(GROUP, params, GROUP.new_name_max)
         path = check_path(params.get("Path"))
-        ctx.authorize("iam:CreateGroup", f"arn:aws:iam::{ctx.account_id}:group{path}{name}")
-        with self.write() as data:
-            if data.get(ctx.account_id, "group", name) is not None:
-                raise already_exists(f"Group with name {name} already exists.")
-            group = Entity(
-                kind="group",
-                account=ctx.account_id,
-                name=name,
-                path=path,
-                id=new_id(GROUP_PREFIX),
-                created=iso(self.now(ctx)),
-            )
-            data.put(group)
-        return {"Group": group_out(group)}
+        return {"Group": group_out(self.create_entity(ctx, GROUP, name, path))}
 
     def get_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = check_name(require(params, "GroupName"), "groupName")
+        name = self.entity_name(GROUP, params)
         group = self.target(ctx, "iam:GetGroup", "group", name)
         data = self.read()
         members = data.member_names(ctx.account_id, group.name)
@@ -57,41 +32,13 @@ class GroupOperations(IamBase):
         }
 
     def list_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ctx.authorize("iam:ListGroups", "*")
-        groups, marker = self.read().entities(
-            ctx.account_id,
-            "group",
-            path_prefix=params.get("PathPrefix") or "/",
-            marker=params.get("Marker") or "",
-            limit=max_items(params),
-        )
-        return {"Groups": [group_out(g) for g in groups], **paged(marker)}
+        return self.list_entities(ctx, GROUP, params, group_out)
 
     def update_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = check_name(require(params, "GroupName"), "groupName")
-        new_name = params.get("NewGroupName")
-        new_path = params.get("NewPath")
-        if new_name is not None:
-            check_name(new_name, "newGroupName", NAME_LIMITS["group"])
-        if new_path is not None:
-            check_path(new_path)
-        current = self.target(ctx, "iam:UpdateGroup", "group", name)
-        if new_name is not None:
-            new_arn = f"arn:aws:iam::{ctx.account_id}:group{new_path or current.path}{new_name}"
-            ctx.authorize("iam:UpdateGroup", new_arn)
-        with self.write() as data:
-            group = data.require(ctx.account_id, "group", name)
-            target_name = new_name if new_name is not None else group.name
-            if (
-                target_name.lower() != group.name.lower()
-                and data.get(ctx.account_id, "group", target_name) is not None
-            ):
-                raise already_exists(f"Group with name {target_name} already exists.")
-            data.rename(group, target_name, new_path or group.path)
-        return {}
+        return self.rename_entity(ctx, GROUP, params)
 
     def delete_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = check_name(require(params, "GroupName"), "groupName")
+        name = self.entity_name(GROUP, params)
         self.target(ctx, "iam:DeleteGroup", "group", name)
         with self.write() as data:
             group = data.require(ctx.account_id, "group", name)
@@ -103,8 +50,8 @@ class GroupOperations(IamBase):
         return {}
 
     def add_user_to_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        group_name = check_name(require(params, "GroupName"), "groupName")
-        user_name = check_name(require(params, "UserName"), "userName")
+        group_name = self.entity_name(GROUP, params)
+        user_name = self.entity_name(USER, params)
         self.target(ctx, "iam:AddUserToGroup", "group", group_name)
         with self.write() as data:
             group = data.require(ctx.account_id, "group", group_name)
@@ -119,8 +66,8 @@ class GroupOperations(IamBase):
         return {}
 
     def remove_user_from_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        group_name = check_name(require(params, "GroupName"), "groupName")
-        user_name = check_name(require(params, "UserName"), "userName")
+        group_name = self.entity_name(GROUP, params)
+        user_name = self.entity_name(USER, params)
         self.target(ctx, "iam:RemoveUserFromGroup", "group", group_name)
         with self.write() as data:
             group = data.require(ctx.account_id, "group", group_name)
@@ -135,7 +82,7 @@ class GroupOperations(IamBase):
         return {}
 
     def list_groups_for_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = check_name(require(params, "UserName"), "userName")
+        name = self.entity_name(USER, params)
         user = self.target(ctx, "iam:ListGroupsForUser", "user", name)
         data = self.read()
         groups = [

@@ -18,7 +18,7 @@ from strongroom.iam.policy import PolicyKind
 from strongroom.iam.records import ManagedPolicy
 from strongroom.services.iam.common import (
     MANAGED_POLICY_LIMIT,
-    NAME_LIMITS,
+    POLICY_NAME_MAX,
     IamBase,
     check_document,
     check_name,
@@ -65,7 +65,7 @@ def version_order(version: str) -> int:
 
 class ManagedPolicyOperations(IamBase):
     def create_policy(self, ctx: RequestContext, params: Params) -> Result:
-        name = check_name(require(params, "PolicyName"), "policyName", NAME_LIMITS["policy"])
+        name = check_name(require(params, "PolicyName"), "policyName", POLICY_NAME_MAX)
         path = check_path(params.get("Path"), policy=True)
         document = _document(str(require(params, "PolicyDocument")))
         tags = check_tags(params.get("Tags"))

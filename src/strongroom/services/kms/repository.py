@@ -2,28 +2,25 @@
 
 Every cryptographic request needs the key record, its parsed policy and a
 ready AES-GCM key. Loading them costs a store read, a barrier open and JSON
-parsing, so they are cached per process as a :class:`KeyEntry`. As in
-:mod:`strongroom.iam.identities`, a short TTL rather than invalidation
-messages keeps nodes independent: a key disabled on one node stops working on
-every node within ``cache_ttl`` seconds, and every write made through this
-object clears this process's cache at once.
+parsing, so they are cached per process as a :class:`KeyEntry`
+(:mod:`strongroom.storage.ttl_cache`). As in :mod:`strongroom.iam.identities`,
+a short TTL rather than invalidation messages keeps nodes independent: a key
+disabled on one node stops working on every node within ``cache_ttl``
+seconds, and every write made through this object clears this process's
+cache at once.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.crypto.kms_ciphertext import BackingKey
 from strongroom.services.kms import records as rec
 from strongroom.services.kms.records import AliasRecord, GrantRecord, KeyRecord
-from strongroom.storage.base import Store, Txn
-
-# Dropped whole when bigger: key ids invented by clients must not grow memory.
-_MAX_CACHE = 50_000
+from strongroom.storage.base import Txn
+from strongroom.storage.ttl_cache import CachedRepository
 
 
 @dataclass
@@ -118,66 +115,31 @@ class KmsTxn:
             self.txn.delete(rec.due_path(kind, when, record.account, record.region, record.key_id))
 
 
-class KmsRepository:
-    def __init__(
-        self,
-        store: Store,
-        *,
-        cache_ttl: float = 2.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.store = store
-        self.cache_ttl = cache_ttl
-        self._monotonic = monotonic
-        self._keys: dict[tuple[str, str, str], tuple[float, KeyEntry | None]] = {}
-        self._aliases: dict[tuple[str, str, str], tuple[float, str | None]] = {}
-        self._grants: dict[tuple[str, str, str], tuple[float, list[GrantRecord]]] = {}
+class KmsRepository(CachedRepository[KmsTxn]):
+    def make_caches(self) -> None:
+        # The cached reads (the hot path) are the caches' own ``get``: a hit
+        # is one call, with no method of ours wrapped around it.
+        self.entry: Callable[[str, str, str], KeyEntry | None] = self.cached(self._load_entry)
+        self.alias_target: Callable[[str, str, str], str | None] = self.cached(
+            self._load_alias_target
+        )
+        self.grants: Callable[[str, str, str], list[GrantRecord]] = self.cached(self._load_grants)
 
-    # -- cached reads (the hot path) -----------------------------------------
+    def wrap(self, txn: Txn) -> KmsTxn:
+        return KmsTxn(txn)
 
-    def entry(self, account: str, region: str, key_id: str) -> KeyEntry | None:
-        cache_key = (account, region, key_id)
-        now = self._monotonic()
-        cached = self._keys.get(cache_key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def _load_entry(self, account: str, region: str, key_id: str) -> KeyEntry | None:
         raw = self.store.get(rec.key_path(account, region, key_id))
-        entry = None if raw is None else prepare(KeyRecord.loads(raw))
-        if len(self._keys) >= _MAX_CACHE:
-            self._keys.clear()
-        self._keys[cache_key] = (now + self.cache_ttl, entry)
-        return entry
+        return None if raw is None else prepare(KeyRecord.loads(raw))
 
-    def alias_target(self, account: str, region: str, name: str) -> str | None:
-        cache_key = (account, region, name)
-        now = self._monotonic()
-        cached = self._aliases.get(cache_key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def _load_alias_target(self, account: str, region: str, name: str) -> str | None:
         raw = self.store.get(rec.alias_path(account, region, name))
-        target = None if raw is None else AliasRecord.loads(raw).target
-        if len(self._aliases) >= _MAX_CACHE:
-            self._aliases.clear()
-        self._aliases[cache_key] = (now + self.cache_ttl, target)
-        return target
+        return None if raw is None else AliasRecord.loads(raw).target
 
-    def grants(self, account: str, region: str, key_id: str) -> list[GrantRecord]:
-        cache_key = (account, region, key_id)
-        now = self._monotonic()
-        cached = self._grants.get(cache_key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        found = KmsTxn(self.store).grants(account, region, key_id)
-        if len(self._grants) >= _MAX_CACHE:
-            self._grants.clear()
-        self._grants[cache_key] = (now + self.cache_ttl, found)
-        return found
+    def _load_grants(self, account: str, region: str, key_id: str) -> list[GrantRecord]:
+        return KmsTxn(self.store).grants(account, region, key_id)
 
-    # -- uncached reads --------------------------------------------------------
-
-    def read(self) -> KmsTxn:
-        """Autocommitted reads of the latest committed records."""
-        return KmsTxn(self.store)
+    # -- uncached reads (and read(), write(): CachedRepository) ---------------
 
     def scan(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[bytes]:
         return [v for _, v in self.store.scan(prefix, start_after=start_after, limit=limit)]
@@ -186,19 +148,3 @@ class KmsRepository:
         self, prefix: str, start_after: str = "", limit: int | None = None
     ) -> list[tuple[str, bytes]]:
         return self.store.scan(prefix, start_after=start_after, limit=limit)
-
-    # -- writes ------------------------------------------------------------------
-
-    @contextmanager
-    def write(self) -> Iterator[KmsTxn]:
-        """One serializable transaction; this process's caches are cleared after it."""
-        try:
-            with self.store.transaction() as txn:
-                yield KmsTxn(txn)
-        finally:
-            self.invalidate()
-
-    def invalidate(self) -> None:
-        self._keys.clear()
-        self._aliases.clear()
-        self._grants.clear()

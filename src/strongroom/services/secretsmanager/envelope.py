@@ -2,11 +2,12 @@
 
 For every version: KMS GenerateDataKey (AES_256) with the encryption context
 ``{"SecretARN": arn, "SecretVersionId": id}``, AES-256-GCM of the value with
-the plaintext data key, and only the KMS ciphertext of the data key is kept.
-Reading a version asks KMS to Decrypt that data key with the same context.
-Both KMS calls go through ``KmsService.call_as_service``: they are the
-caller's own requests with ``kms:ViaService`` set, so the key policy and the
-caller's IAM policies decide, exactly as in AWS. The plaintext data key
+the plaintext data key (:mod:`strongroom.crypto.envelope`, the helper SSM's
+advanced parameters use too), and only the KMS ciphertext of the data key is
+kept. Reading a version asks KMS to Decrypt that data key with the same
+context. Both KMS calls go through ``KmsService.call_as_service``: they are
+the caller's own requests with ``kms:ViaService`` set, so the key policy and
+the caller's IAM policies decide, exactly as in AWS. The plaintext data key
 lives only for the duration of one call.
 
 The AES-GCM associated data binds the ciphertext to the secret and version
@@ -15,13 +16,10 @@ too, so a stored value moved to another secret or version cannot be opened.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, cast
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from strongroom.context import RequestContext
+from strongroom.crypto import envelope
 from strongroom.errors import ServiceError
 from strongroom.services.secretsmanager import errors
 from strongroom.services.secretsmanager.records import VersionValue
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 
 DEFAULT_KEY_ALIAS = "alias/aws/secretsmanager"
 SERVICE = "secretsmanager"
-_NONCE_BYTES = 12
 
 
 def _kms(ctx: RequestContext) -> KmsService:
@@ -88,14 +85,10 @@ def seal(
         {"KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": _context(arn, version_id)},
         decrypting=False,
     )
-    data_key = result["Plaintext"]
-    nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(data_key).encrypt(nonce, value, _aad(arn, version_id))
     return VersionValue(
         kms_key_arn=str(result["KeyId"]),
         data_key=result["CiphertextBlob"],
-        nonce=nonce,
-        ciphertext=ciphertext,
+        sealed=envelope.seal(result["Plaintext"], value, _aad(arn, version_id)),
         binary=binary,
     )
 
@@ -112,8 +105,6 @@ def open_value(ctx: RequestContext, arn: str, version_id: str, stored: VersionVa
         decrypting=True,
     )
     try:
-        return AESGCM(result["Plaintext"]).decrypt(
-            stored.nonce, stored.ciphertext, _aad(arn, version_id)
-        )
-    except InvalidTag:
+        return envelope.open_sealed(result["Plaintext"], stored.sealed, _aad(arn, version_id))
+    except ValueError:  # EnvelopeError: tampered or moved; or a data key of another size
         raise errors.decryption_failure() from None

@@ -5,7 +5,8 @@ Storage layout (keys are in the clear, values are sealed by the barrier)::
     secretsmanager/<account>/<region>/secret/<name>       SecretRecord: metadata, stages,
                                                           policy, tags, rotation, replicas
     secretsmanager/<account>/<region>/value/<uid>/<vid>   VersionValue: the KMS-encrypted
-                                                          data key and the AES-GCM ciphertext
+                                                          data key and the sealed value
+                                                          (strongroom.crypto.envelope)
     secretsmanager/due/<kind>/<time>/<account>/<region>/<uid>
                                                           when a background job must act
                                                           (kind: purge, rotate); the value is
@@ -114,14 +115,14 @@ class VersionValue:
     """One version's secret value, as stored: never any plaintext.
 
     ``data_key`` is the KMS ciphertext of a fresh 256-bit data key (encryption
-    context {"SecretARN", "SecretVersionId"}); ``ciphertext`` is the value
-    sealed with AES-256-GCM under that data key with ``nonce``.
+    context {"SecretARN", "SecretVersionId"}); ``sealed`` is the value sealed
+    under that data key by :func:`strongroom.crypto.envelope.seal`, a blob
+    that carries its own format version, nonce and tag.
     """
 
     kms_key_arn: str
     data_key: bytes
-    nonce: bytes
-    ciphertext: bytes
+    sealed: bytes
     binary: bool
 
     def dumps(self) -> bytes:
@@ -129,8 +130,7 @@ class VersionValue:
             {
                 "k": self.kms_key_arn,
                 "dk": base64.b64encode(self.data_key).decode(),
-                "n": base64.b64encode(self.nonce).decode(),
-                "c": base64.b64encode(self.ciphertext).decode(),
+                "s": base64.b64encode(self.sealed).decode(),
                 "b": self.binary,
             },
             separators=(",", ":"),
@@ -142,8 +142,7 @@ class VersionValue:
         return cls(
             kms_key_arn=data["k"],
             data_key=base64.b64decode(data["dk"]),
-            nonce=base64.b64decode(data["n"]),
-            ciphertext=base64.b64decode(data["c"]),
+            sealed=base64.b64decode(data["s"]),
             binary=bool(data["b"]),
         )
 

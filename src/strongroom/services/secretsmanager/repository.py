@@ -2,28 +2,26 @@
 
 GetSecretValue needs the secret's metadata (stages, policy, tags for
 conditions) and the chosen version's ciphertext. Metadata is cached per
-process for ``cache_ttl`` seconds, like KMS keys: a change made on another
-node is seen within that time, a change made through this object at once.
-Version values are immutable (but for a change of KMS key, which the
-cache key covers), so their ciphertext (never plaintext: a data
-key still needs KMS to open) is cached until evicted. No plaintext and no
-data key is ever cached.
+process for ``cache_ttl`` seconds (:mod:`strongroom.storage.ttl_cache`), like
+KMS keys: a change made on another node is seen within that time, a change
+made through this object at once. Version values are immutable (but for a
+change of KMS key, which the cache key covers), so their ciphertext (never
+plaintext: a data key still needs KMS to open) is cached until evicted. No
+plaintext and no data key is ever cached.
 """
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from strongroom.services.secretsmanager import records as rec
 from strongroom.services.secretsmanager.records import SecretRecord, VersionValue
-from strongroom.storage.base import Store, Txn
+from strongroom.storage.base import Txn
+from strongroom.storage.ttl_cache import CachedRepository
 
-_MAX_ENTRIES = 50_000
 _MAX_VALUES = 4_096
 
 
@@ -107,34 +105,24 @@ class SecretsTxn:
         self.txn.delete(rec.value_path(record.account, record.region, record.uid, version_id))
 
 
-class SecretsRepository:
-    def __init__(
-        self,
-        store: Store,
-        *,
-        cache_ttl: float = 1.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.store = store
-        self.cache_ttl = cache_ttl
-        self._monotonic = monotonic
-        self._entries: dict[tuple[str, str, str], tuple[float, SecretEntry | None]] = {}
+class SecretsRepository(CachedRepository[SecretsTxn]):
+    default_ttl = 1.0
+
+    def make_caches(self) -> None:
+        # The cached metadata read is the cache's own ``get``: a hit is one
+        # call, with no method of ours wrapped around it.
+        self.entry: Callable[[str, str, str], SecretEntry | None] = self.cached(self._load_entry)
+        # Version values: an LRU without TTL, which writes do not clear.
         self._values: OrderedDict[tuple[str, str, str, str, str], VersionValue] = OrderedDict()
 
-    # -- cached reads (the hot path) ------------------------------------------
+    def wrap(self, txn: Txn) -> SecretsTxn:
+        return SecretsTxn(txn)
 
-    def entry(self, account: str, region: str, name: str) -> SecretEntry | None:
-        key = (account, region, name)
-        now = self._monotonic()
-        cached = self._entries.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def _load_entry(self, account: str, region: str, name: str) -> SecretEntry | None:
         raw = self.store.get(rec.secret_path(account, region, name))
-        entry = None if raw is None else prepare(SecretRecord.loads(raw))
-        if len(self._entries) >= _MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[key] = (now + self.cache_ttl, entry)
-        return entry
+        return None if raw is None else prepare(SecretRecord.loads(raw))
+
+    # -- cached reads (the hot path): entry, above, and version values --------
 
     def value(self, record: SecretRecord, version_id: str) -> VersionValue | None:
         # The version's key ids are part of the cache key: UpdateSecret may
@@ -154,10 +142,7 @@ class SecretsRepository:
                 self._values.popitem(last=False)
         return found
 
-    # -- uncached -------------------------------------------------------------
-
-    def read(self) -> SecretsTxn:
-        return SecretsTxn(self.store)
+    # -- uncached (and read(), write(): CachedRepository) ----------------------
 
     def records(self, account: str, region: str) -> Iterator[SecretRecord]:
         for _, raw in self.store.iter_scan(rec.secrets_prefix(account, region)):
@@ -173,20 +158,6 @@ class SecretsRepository:
                 break
             out.append((parts[1], parts[2], value.decode()))
         return out
-
-    # -- writes ---------------------------------------------------------------
-
-    @contextmanager
-    def write(self) -> Iterator[SecretsTxn]:
-        """One serializable transaction; this process's metadata cache is cleared after."""
-        try:
-            with self.store.transaction() as txn:
-                yield SecretsTxn(txn)
-        finally:
-            self.invalidate()
-
-    def invalidate(self) -> None:
-        self._entries.clear()
 
     def forget_values(self) -> None:
         self._values.clear()

@@ -2,28 +2,25 @@
 
 A cached :class:`Entry` is a parameter record prepared for requests: its ARN,
 the condition keys that depend on it (``aws:ResourceTag/…``) and its resource
-policies joined into one document. As for KMS keys and IAM identities, a
-short TTL rather than cross-node invalidation keeps nodes independent: a
-change made on another node is seen within ``cache_ttl`` seconds, and every
-write made through this object clears this process's cache at once.
+policies joined into one document (:mod:`strongroom.storage.ttl_cache`). As
+for KMS keys and IAM identities, a short TTL rather than cross-node
+invalidation keeps nodes independent: a change made on another node is seen
+within ``cache_ttl`` seconds, and every write made through this object clears
+this process's cache at once.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from strongroom.services.ssm import records as rec
 from strongroom.services.ssm.names import parameter_arn
 from strongroom.services.ssm.records import Parameter, Version
-from strongroom.storage.base import Store, Txn
-
-# Dropped whole when bigger: names invented by clients must not grow memory.
-_MAX_CACHE = 50_000
+from strongroom.storage.base import Txn
+from strongroom.storage.ttl_cache import CachedRepository
 
 
 @dataclass
@@ -98,36 +95,18 @@ class SsmTxn:
         self.txn.put(rec.counts_path(account, region), json.dumps(counts).encode())
 
 
-class SsmRepository:
-    def __init__(
-        self,
-        store: Store,
-        *,
-        cache_ttl: float = 2.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.store = store
-        self.cache_ttl = cache_ttl
-        self._monotonic = monotonic
-        self._entries: dict[tuple[str, str, str], tuple[float, Entry | None]] = {}
+class SsmRepository(CachedRepository[SsmTxn]):
+    def make_caches(self) -> None:
+        # The cached read (the GetParameter hot path) is the cache's own
+        # ``get``: a hit is one call, with no method of ours wrapped around it.
+        self.entry: Callable[[str, str, str], Entry | None] = self.cached(self._load_entry)
 
-    def entry(self, account: str, region: str, name: str) -> Entry | None:
-        """The parameter, from the cache when fresh (the GetParameter hot path)."""
-        cache_key = (account, region, name)
-        now = self._monotonic()
-        cached = self._entries.get(cache_key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def wrap(self, txn: Txn) -> SsmTxn:
+        return SsmTxn(txn)
+
+    def _load_entry(self, account: str, region: str, name: str) -> Entry | None:
         raw = self.store.get(rec.param_path(account, region, name))
-        entry = None if raw is None else prepare(Parameter.loads(raw))
-        if len(self._entries) >= _MAX_CACHE:
-            self._entries.clear()
-        self._entries[cache_key] = (now + self.cache_ttl, entry)
-        return entry
-
-    def read(self) -> SsmTxn:
-        """Autocommitted reads of the latest committed records."""
-        return SsmTxn(self.store)
+        return None if raw is None else prepare(Parameter.loads(raw))
 
     def params(
         self, account: str, region: str, prefix: str = "", start_after: str = ""
@@ -146,15 +125,3 @@ class SsmRepository:
     def versions(self, account: str, region: str, name: str) -> list[Version]:
         prefix = rec.version_prefix(account, region, name)
         return [Version.loads(raw) for _, raw in self.store.iter_scan(prefix)]
-
-    @contextmanager
-    def write(self) -> Iterator[SsmTxn]:
-        """One serializable transaction; this process's cache is cleared after it."""
-        try:
-            with self.store.transaction() as txn:
-                yield SsmTxn(txn)
-        finally:
-            self.invalidate()
-
-    def invalidate(self) -> None:
-        self._entries.clear()
