@@ -179,7 +179,7 @@ def main(count: int, store: str | None, seed: int) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(
                     f"DROP TABLE IF EXISTS {table}, {table}_schema_version, {table}_audit_events, "
-                    f"{table}_audit_index, {table}_audit_pending, {table}_audit_meta"
+                    f"{table}_audit_index, {table}_audit_postings, {table}_audit_pending, {table}_audit_meta"
                 )
         tmp.cleanup()
 

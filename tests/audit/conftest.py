@@ -58,7 +58,7 @@ def audit_backend(
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(
                 f"DROP TABLE IF EXISTS {table}, {table}_schema_version, {table}_audit_events, "
-                f"{table}_audit_index, {table}_audit_pending, {table}_audit_meta"
+                f"{table}_audit_index, {table}_audit_postings, {table}_audit_pending, {table}_audit_meta"
             )
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -24,6 +24,7 @@ from strongroom.storage.migrations import migrate_postgres
 from strongroom.storage.postgres import advisory_key
 
 _Conn = psycopg.Connection[Any]
+T = TypeVar("T")
 
 
 class PostgresAuditLog(SqlAuditLog):
@@ -40,16 +41,13 @@ class PostgresAuditLog(SqlAuditLog):
         super().__init__(
             Tables(
                 events=f"{table}_audit_events",
-                index=f"{table}_audit_index",
+                postings=f"{table}_audit_postings",
                 pending=f"{table}_audit_pending",
                 meta=f"{table}_audit_meta",
                 ix_events=f"{table}_audit_events",
-                ix_index=f"{table}_audit_index",
+                ix_postings=f"{table}_audit_postings",
                 ix_meta=f"{table}_audit_meta",
                 ph="%s",
-                json_from="jsonb_array_elements(e.attrs::jsonb) AS j",
-                attr_expr="j->>0",
-                value_expr="j->>1",
             )
         )
         self._writer_key = advisory_key(table, "audit-writers")
@@ -126,8 +124,15 @@ class PostgresAuditLog(SqlAuditLog):
     def _events_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
         return self._txn(statements, None)
 
-    def _index_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
-        return self._txn(statements, self._indexer_key)
+    def _index_work(self, work: Callable[[Any], T]) -> T:
+        def run(conn: _Conn) -> T:
+            with conn.transaction():
+                cur = conn.cursor()
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._indexer_key,))
+                return work(cur)
+
+        result: T = self._retrying(run)
+        return result
 
     def append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult:
         result: AppendResult = self._retrying(lambda c: self._append(c, rows, recorded_at_us))
@@ -135,8 +140,7 @@ class PostgresAuditLog(SqlAuditLog):
 
     def _append(self, conn: _Conn, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult:
         """One round trip for a batch of events: a single autocommitted
-        statement that takes the writers' lock, then inserts every row (the
-        trigger fills the attribute index). Batches with request entries
+        statement that takes the writers' lock, then inserts every row . Batches with request entries
         take an explicit transaction."""
         t = self.t
         result = AppendResult()

@@ -1,22 +1,21 @@
 """What the SQLite and PostgreSQL audit logs share: the SQL and the merging.
 
-Both backends have the same four tables (storage migration 2) and differ in
-connections, placeholders and locking.
+Both backends have the same tables (storage migrations 2 and 3) and differ
+in connections, placeholders and locking.
 
 Writing: requests wait for their batch's append, so an append inserts event
 rows only: appended at the end of ``audit_events``, no secondary index.
 Per event, the entries it needs in the lookup index travel with it
 (``attrs``, JSON ``[[attr, value], ...]``). :meth:`index_pending` later
-moves a thousand events at a time into ``audit_index`` in one statement:
-the index pages touched are written once per thousand events instead of
-once per small batch, which is most of what an index costs.
+turns a few thousand events at a time into posting rows
+(:mod:`strongroom.audit.postings`): one row per attribute value per chunk.
 
-Reading: ``audit_index`` is clustered in lookup order (account, region,
-attr, value, event_time, seq), so a lookup is one backwards range scan of
-``limit`` rows joined to the events by primary key. Events past
-``audit_meta.indexed_seq`` (a few hundred at most while the writer keeps
-up) are read from ``audit_events`` by sequence number and filtered here;
-both halves are merged newest first.
+Reading: a lookup reads the posting rows of one (account, region, attr,
+value) newest first and then exactly the events it returns, by primary
+key. Events past ``audit_meta.indexed_seq`` (the writers' recent work,
+while the index job waits for a quiet moment) are read from
+``audit_events`` by sequence number and filtered here; both halves are
+merged newest first.
 """
 
 from __future__ import annotations
@@ -24,10 +23,11 @@ from __future__ import annotations
 import heapq
 import json
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring as _quote
-from typing import Any
+from typing import Any, TypeVar
 
+from strongroom.audit import postings
 from strongroom.audit.log import (
     ALL,
     ATTRIBUTE_CODES,
@@ -38,10 +38,16 @@ from strongroom.audit.log import (
     StoredEvent,
 )
 
-# Lookups read at most about this many unindexed events directly.
+# Lookups read at most about this many unindexed events directly; past
+# that they bring the index up to date first.
 _MAX_TAIL = 50_000
 _EVENT_COLUMNS = ("seq", "event_id", "account", "region", "event_time", "recorded_at", "body")
 _SELECT_EVENTS = ", ".join(_EVENT_COLUMNS)
+_POSTING_COLUMNS = "account, region, attr, value, max_time, last_seq, min_time, entries"
+# Posting rows read per round trip while a lookup walks them.
+_POSTINGS_PER_FETCH = 16
+
+T = TypeVar("T")
 
 
 class Tables:
@@ -52,30 +58,22 @@ class Tables:
         self,
         *,
         events: str,
-        index: str,
+        postings: str,
         pending: str,
         meta: str,
         ix_events: str,
-        ix_index: str,
+        ix_postings: str,
         ix_meta: str,
         ph: str,
-        json_from: str,
-        attr_expr: str,
-        value_expr: str,
     ) -> None:
         self.events = events
-        self.index = index
+        self.postings = postings
         self.pending = pending
         self.meta = meta
         self.ix_events = ix_events
-        self.ix_index = ix_index
+        self.ix_postings = ix_postings
         self.ix_meta = ix_meta
         self.ph = ph  # the driver's placeholder: "?" or "%s"
-        # How the engine expands e.attrs into one row j per entry, and the
-        # entry's attr and value.
-        self.json_from = json_from
-        self.attr_expr = attr_expr
-        self.value_expr = value_expr
 
 
 def _row(values: Sequence[Any]) -> StoredEvent:
@@ -92,9 +90,10 @@ def _row(values: Sequence[Any]) -> StoredEvent:
 
 
 def attrs_json(row: AuditRow) -> str:
-    """The ``attrs`` column: every index entry of ``row``, as JSON
-    ``[[attr, value], ...]`` (written by hand: this runs for every event)."""
-    head = f'[["{ALL}",""],["i",{_quote(row.event_id)}]'
+    """The ``attrs`` column: every index entry of ``row`` but ALL and
+    ReadOnly (implied), as JSON ``[[attr, value], ...]`` (written by hand:
+    this runs for every event)."""
+    head = f'[["i",{_quote(row.event_id)}]'
     return head + "".join(f',["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
 
 
@@ -121,9 +120,11 @@ class SqlAuditLog(AuditLog):
         of rows the last one changed."""
 
     @abstractmethod
-    def _index_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
-        """Run statements on the lookup index in one transaction, serialized
-        against other indexers but never against appends (``ix_*`` names)."""
+    def _index_work(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(cursor)`` in one transaction on the lookup index,
+        serialized against other indexers but never against appends
+        (``ix_*`` names). The cursor has ``execute(sql, params)`` (returning
+        something with ``fetchall()``) and ``executemany(sql, rows)``."""
 
     # -- indexing ----------------------------------------------------------------
 
@@ -133,30 +134,34 @@ class SqlAuditLog(AuditLog):
 
     def index_pending(self, limit: int = 1024) -> int:
         t, ph = self.t, self.t.ph
-        before = self.indexed_seq()
-        # Both statements read indexed_seq inside the transaction, which the
-        # indexers' lock serializes, so a range is never indexed twice.
-        mark = f"(SELECT value FROM {t.ix_meta} WHERE name = 'indexed_seq')"
-        top = (
-            f"(SELECT coalesce(max(seq), {mark}) FROM (SELECT seq FROM {t.ix_events} "
-            f"WHERE seq > {mark} ORDER BY seq LIMIT {ph}) AS chunk)"
-        )
-        self._index_txn(
-            [
-                (
-                    f"INSERT INTO {t.ix_index} (account, region, attr, value, event_time, seq) "
-                    f"SELECT e.account, e.region, {t.attr_expr}, {t.value_expr}, e.event_time, "
-                    f"e.seq FROM {t.ix_events} e, {t.json_from} "
-                    f"WHERE e.seq > {mark} AND e.seq <= {top}",
-                    (limit,),
-                ),
-                (
-                    f"UPDATE {t.ix_meta} SET value = {top} WHERE name = 'indexed_seq'",
-                    (limit,),
-                ),
-            ]
-        )
-        return self.indexed_seq() - before
+
+        def work(cur: Any) -> int:
+            # indexed_seq is read inside the transaction, which the
+            # indexers' lock serializes: a range is never indexed twice.
+            mark = int(
+                cur.execute(
+                    f"SELECT value FROM {t.ix_meta} WHERE name = 'indexed_seq'", ()
+                ).fetchall()[0][0]
+            )
+            events = cur.execute(
+                f"SELECT seq, account, region, event_time, read_only, attrs FROM {t.ix_events} "
+                f"WHERE seq > {ph} ORDER BY seq LIMIT {ph}",
+                (mark, limit),
+            ).fetchall()
+            if not events:
+                return 0
+            marks = ", ".join([ph] * 8)
+            cur.executemany(
+                f"INSERT INTO {t.ix_postings} ({_POSTING_COLUMNS}) VALUES ({marks})",
+                postings.build(events),
+            )
+            cur.execute(
+                f"UPDATE {t.ix_meta} SET value = {ph} WHERE name = 'indexed_seq'",
+                (int(events[-1][0]),),
+            )
+            return len(events)
+
+        return self._index_work(work)
 
     # -- lookups ---------------------------------------------------------------
 
@@ -176,7 +181,7 @@ class SqlAuditLog(AuditLog):
     def partitions(self, account: str | None = None) -> list[tuple[str, str]]:
         """Distinct (account, region) pairs: a loose scan of the index's
         ALL entries, plus the unindexed tail."""
-        ph, index = self.t.ph, self.t.index
+        ph, index = self.t.ph, self.t.postings
         found: set[tuple[str, str]] = set()
         rows = self._fetch(
             f"SELECT account, region FROM {index} WHERE attr = '{ALL}' "
@@ -222,34 +227,69 @@ class SqlAuditLog(AuditLog):
         return merged[: q.limit]
 
     def _lookup_indexed(self, q: LookupQuery, account: str, region: str) -> list[StoredEvent]:
-        ph = self.t.ph
-        # ReadOnly has two values: a filter on the time-ordered scan, not an
-        # index entry per event.
-        by_attr = q.attribute is not None and q.attribute != "ReadOnly"
-        attr = ATTRIBUTE_CODES[str(q.attribute)] if by_attr else ALL
-        value = str(q.value) if by_attr else ""
-        where = ["i.account = " + ph, "i.region = " + ph, "i.attr = " + ph, "i.value = " + ph]
+        ph, t = self.t.ph, self.t
+        if q.attribute is None:
+            attr, value = ALL, ""
+        elif q.attribute == "ReadOnly":
+            attr, value = postings.READ_ONLY, str(q.value).lower()
+        else:
+            attr, value = ATTRIBUTE_CODES[q.attribute], str(q.value)
+        where = f"account = {ph} AND region = {ph} AND attr = {ph} AND value = {ph}"
         params: list[Any] = [account, region, attr, value]
-        if q.attribute == "ReadOnly":
-            where.append(f"e.read_only = {ph}")
-            params.append(self._flag(str(q.value).lower() == "true"))
+        # Rows that cannot hold an entry of the window are skipped by SQL;
+        # the exact bounds are checked entry by entry.
         if q.start_us is not None:
-            where.append(f"i.event_time >= {ph}")
+            where += f" AND max_time >= {ph}"
             params.append(q.start_us)
-        if q.end_us is not None:
-            where.append(f"i.event_time <= {ph}")
-            params.append(q.end_us)
-        if q.before is not None:
-            # The first term bounds the index range; the second drops ties.
-            where.append(f"i.event_time <= {ph} AND (i.event_time < {ph} OR i.seq < {ph})")
-            params += [q.before[0], q.before[0], q.before[1]]
-        columns = ", ".join(f"e.{c}" for c in _EVENT_COLUMNS)
-        sql = (
-            f"SELECT {columns} FROM {self.t.index} i JOIN {self.t.events} e ON e.seq = i.seq "
-            f"WHERE {' AND '.join(where)} ORDER BY i.event_time DESC, i.seq DESC LIMIT {ph}"
+        newest_wanted = min(
+            (v for v in (q.end_us, q.before[0] if q.before else None) if v is not None),
+            default=None,
         )
-        params.append(q.limit)
-        return [_row(r) for r in self._fetch(sql, params)]
+        if newest_wanted is not None:
+            where += f" AND min_time <= {ph}"
+            params.append(newest_wanted)
+        chosen = postings.newest(
+            self._posting_pages(where, params),
+            q.limit,
+            start_us=q.start_us,
+            end_us=q.end_us,
+            before=q.before,
+        )
+        if not chosen:
+            return []
+        seqs = [seq for _, seq in chosen]
+        found = {
+            int(r[0]): _row(r)
+            for r in self._fetch(
+                f"SELECT {_SELECT_EVENTS} FROM {t.events} "
+                f"WHERE seq IN ({', '.join([ph] * len(seqs))})",
+                seqs,
+            )
+        }
+        # An entry whose event retention has just removed is skipped.
+        return [found[seq] for seq in seqs if seq in found]
+
+    def _posting_pages(self, where: str, params: list[Any]) -> Any:
+        """``(max_time, entries)`` of the matching posting rows, newest
+        first, a few at a time (a lookup usually needs only the first)."""
+        ph = self.t.ph
+        after: tuple[int, int] | None = None
+        while True:
+            page_where = where
+            page_params = list(params)
+            if after is not None:
+                page_where += f" AND (max_time < {ph} OR (max_time = {ph} AND last_seq < {ph}))"
+                page_params += [after[0], after[0], after[1]]
+            rows = self._fetch(
+                f"SELECT max_time, last_seq, entries FROM {self.t.postings} WHERE {page_where} "
+                f"ORDER BY max_time DESC, last_seq DESC LIMIT {_POSTINGS_PER_FETCH}",
+                page_params,
+            )
+            for max_time, _, entries in rows:
+                yield int(max_time), entries
+            if len(rows) < _POSTINGS_PER_FETCH:
+                return
+            after = (int(rows[-1][0]), int(rows[-1][1]))
 
     def _lookup_tail(
         self, q: LookupQuery, account: str, region: str, mark: int
@@ -307,10 +347,10 @@ class SqlAuditLog(AuditLog):
     # -- retention -------------------------------------------------------------
 
     def expire(self, event_time_before_us: int, batch: int = 1000) -> int:
-        """Per partition, the oldest events (found through the ALL index
-        entries), ``batch`` at a time: the events go first, then exactly
-        their index entries (rebuilt from ``attrs``), so no lock is held
-        for long and the work is proportional to what expires."""
+        """Per partition, the oldest events, ``batch`` at a time (no lock
+        is held for long and the work is proportional to what expires);
+        then the posting rows: whole rows older than the cutoff go, rows
+        that straddle it keep only their newer entries."""
         while self.index_pending(65536):  # everything expirable is indexed first
             pass
         ph, t = self.t.ph, self.t
@@ -318,42 +358,45 @@ class SqlAuditLog(AuditLog):
         for account, region in self.partitions():
             while True:
                 rows = self._fetch(
-                    f"SELECT event_time, seq FROM {t.index} WHERE account = {ph} "
-                    f"AND region = {ph} AND attr = '{ALL}' AND value = '' "
-                    f"AND event_time < {ph} ORDER BY event_time, seq LIMIT {ph}",
+                    f"SELECT seq FROM {t.events} WHERE account = {ph} AND region = {ph} "
+                    f"AND event_time < {ph} ORDER BY seq LIMIT {ph}",
                     (account, region, event_time_before_us, batch),
                 )
                 if not rows:
                     break
-                seqs = [int(r[1]) for r in rows]
+                seqs = [int(r[0]) for r in rows]
                 marks = ", ".join([ph] * len(seqs))
-                keys = {(account, region, ALL, "", int(r[0]), int(r[1])) for r in rows}
-                for seq, event_time, attrs in self._fetch(
-                    f"SELECT seq, event_time, attrs FROM {t.events} WHERE seq IN ({marks})", seqs
-                ):
-                    keys.update(
-                        (account, region, str(a), str(v), int(event_time), int(seq))
-                        for a, v in json.loads(attrs)
-                    )
                 self._events_txn([(f"DELETE FROM {t.events} WHERE seq IN ({marks})", seqs)])
-                self._delete_index_keys(sorted(keys))
                 gone += len(seqs)
+        self._expire_postings(event_time_before_us)
         return gone
 
-    def _delete_index_keys(self, keys: Sequence[tuple[Any, ...]]) -> None:
-        ph = self.t.ph
-        one = "(" + ", ".join([ph] * 6) + ")"
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            self._index_txn(
-                [
-                    (
-                        f"DELETE FROM {self.t.ix_index} WHERE (account, region, attr, value, "
-                        f"event_time, seq) IN (VALUES {', '.join([one] * len(chunk))})",
-                        [v for key in chunk for v in key],
+    def _expire_postings(self, cutoff_us: int) -> None:
+        t, ph = self.t, self.t.ph
+
+        def work(cur: Any) -> None:
+            cur.execute(f"DELETE FROM {t.ix_postings} WHERE max_time < {ph}", (cutoff_us,))
+            key = "account, region, attr, value, max_time, last_seq"
+            straddling = cur.execute(
+                f"SELECT {key}, entries FROM {t.ix_postings} WHERE min_time < {ph}",
+                (cutoff_us,),
+            ).fetchall()
+            for account, region, attr, value, max_time, last_seq, entries in straddling:
+                cur.execute(
+                    f"DELETE FROM {t.ix_postings} WHERE account = {ph} AND region = {ph} "
+                    f"AND attr = {ph} AND value = {ph} AND max_time = {ph} AND last_seq = {ph}",
+                    (account, region, attr, value, max_time, last_seq),
+                )
+                kept = postings.without_expired(entries, cutoff_us)
+                if kept is not None:
+                    blob, min_time, new_last = kept
+                    cur.execute(
+                        f"INSERT INTO {t.ix_postings} ({_POSTING_COLUMNS}) "
+                        f"VALUES ({', '.join([ph] * 8)})",
+                        (account, region, attr, value, max_time, new_last, min_time, blob),
                     )
-                ]
-            )
+
+        self._index_work(work)
 
     def count(self) -> int:
         rows = self._fetch(f"SELECT count(*) FROM {self.t.events}", ())
@@ -362,9 +405,9 @@ class SqlAuditLog(AuditLog):
     def reset_index(self) -> None:
         """Drop the lookup index (it is rebuilt from the events)."""
         t = self.t
-        self._index_txn(
-            [
-                (f"DELETE FROM {t.ix_index}", ()),
-                (f"UPDATE {t.ix_meta} SET value = 0 WHERE name = 'indexed_seq'", ()),
-            ]
-        )
+
+        def work(cur: Any) -> None:
+            cur.execute(f"DELETE FROM {t.ix_postings}", ())
+            cur.execute(f"UPDATE {t.ix_meta} SET value = 0 WHERE name = 'indexed_seq'", ())
+
+        self._index_work(work)

@@ -24,18 +24,20 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from strongroom.audit.log import AppendResult, AuditRow, RowKind
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
 from strongroom.storage.migrations import migrate_sqlite
 
+T = TypeVar("T")
+
 _INDEX_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS audit_index (account TEXT NOT NULL, region TEXT NOT NULL, "
-    "attr TEXT NOT NULL, value TEXT NOT NULL, event_time INTEGER NOT NULL, "
-    "seq INTEGER NOT NULL, "
-    "PRIMARY KEY (account, region, attr, value, event_time, seq)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS audit_postings (account TEXT NOT NULL, region TEXT NOT NULL, "
+    "attr TEXT NOT NULL, value TEXT NOT NULL, max_time INTEGER NOT NULL, "
+    "last_seq INTEGER NOT NULL, min_time INTEGER NOT NULL, entries BLOB NOT NULL, "
+    "PRIMARY KEY (account, region, attr, value, max_time, last_seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS audit_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     "INSERT OR IGNORE INTO audit_meta (name, value) VALUES ('indexed_seq', 0)",
 )
@@ -62,16 +64,13 @@ class SqliteAuditLog(SqlAuditLog):
         super().__init__(
             Tables(
                 events="audit_events",
-                index="ix.audit_index",
+                postings="ix.audit_postings",
                 pending="audit_pending",
                 meta="ix.audit_meta",
                 ix_events="ev.audit_events",
-                ix_index="audit_index",
+                ix_postings="audit_postings",
                 ix_meta="audit_meta",
                 ph="?",
-                json_from="json_each(e.attrs) AS j",
-                attr_expr="json_extract(j.value, '$[0]')",
-                value_expr="json_extract(j.value, '$[1]')",
             )
         )
         self.path = os.path.abspath(path)
@@ -147,8 +146,14 @@ class SqliteAuditLog(SqlAuditLog):
         with contextlib.suppress(FileExistsError):  # 0600 like the database
             os.close(os.open(self.index_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         conn = self._conn("indexer")
+        old_format = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'audit_index'"
+        ).fetchall()
         for statement in _INDEX_SCHEMA:
             conn.execute(statement)
+        if old_format:  # the index of an earlier version: rebuilt as postings
+            conn.execute("DROP TABLE audit_index")
+            self.reset_index()
         newest = self.last_seq()
         if self.indexed_seq() > newest:
             # The side file belongs to another life of this database (a
@@ -195,12 +200,21 @@ class SqliteAuditLog(SqlAuditLog):
     def _events_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
         return self._txn(self._conn("plain"), "BEGIN IMMEDIATE", statements)
 
-    def _index_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
-        # BEGIN IMMEDIATE would lock the attached events file too; the first
-        # statement's write takes the side file's lock (and only that one)
+    def _index_work(self, work: Callable[[Any], T]) -> T:
+        conn = self._conn("indexer")
+        # BEGIN IMMEDIATE would lock the attached events file too; this
+        # first write takes the side file's lock (and only that one)
         # before anything in it has been read.
-        first = ("UPDATE audit_meta SET value = value WHERE name = 'indexed_seq'", ())
-        return self._txn(self._conn("indexer"), "BEGIN", [first, *statements])
+        conn.execute("BEGIN")
+        try:
+            conn.execute("UPDATE audit_meta SET value = value WHERE name = 'indexed_seq'")
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
 
     # -- appends -----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ which must not block a loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -93,7 +94,5 @@ class InlineWriter:
         waiters, self._waiters, self._rows = self._waiters, [], []
         for future in waiters:
             if not future.done():
-                try:
+                with contextlib.suppress(RuntimeError):  # its loop is closed
                     future.set_result(False)
-                except RuntimeError:  # its loop is closed
-                    pass

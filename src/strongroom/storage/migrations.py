@@ -74,6 +74,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO {table}_audit_meta (name, value) VALUES ('indexed_seq', 0)",
         ),
     ),
+    # The lookup index as posting lists (strongroom.audit.postings): one
+    # row per attribute value per indexed chunk instead of one per event
+    # and attribute. Derived data: rebuilt from the events. (On SQLite the
+    # index lives in a side file that the audit log converts itself.)
+    Migration(
+        3,
+        "audit lookup index as posting lists",
+        sqlite=(),
+        postgres=(
+            'CREATE TABLE {table}_audit_postings (account TEXT COLLATE "C" NOT NULL, '
+            'region TEXT COLLATE "C" NOT NULL, attr TEXT COLLATE "C" NOT NULL, '
+            'value TEXT COLLATE "C" NOT NULL, max_time BIGINT NOT NULL, '
+            "last_seq BIGINT NOT NULL, min_time BIGINT NOT NULL, entries BYTEA NOT NULL, "
+            "PRIMARY KEY (account, region, attr, value, max_time, last_seq))",
+            "DROP TABLE {table}_audit_index",
+            "UPDATE {table}_audit_meta SET value = 0 WHERE name = 'indexed_seq'",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
