@@ -22,11 +22,12 @@ from datetime import datetime
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
+import orjson
+
 from strongroom.audit.log import encode_attrs
 from strongroom.audit.readonly import is_read_only, records_response
 from strongroom.audit.record import (
     _MAX_TEXT,
-    ENCODER,
     EVENT_VERSION,
     OUTCOME_UNKNOWN,
     CallFacts,
@@ -109,7 +110,7 @@ class BuiltEvent:
 
 
 def _nested(value: Any) -> str:
-    return "null" if value is None else ENCODER.encode(value)
+    return "null" if value is None else orjson.dumps(value).decode()
 
 
 def build_events(

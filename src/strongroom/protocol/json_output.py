@@ -7,11 +7,11 @@ absent. One converter closure per shape, memoized by shape name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from botocore.model import Shape, StructureShape
 
 from strongroom.errors import ServiceError
@@ -46,7 +46,7 @@ def serialize_json_response(spec: ServiceSpec, operation: str, result: dict[str,
         converter = _outputs[key] = _build_output(spec, operation)
     if converter is None or not result:
         return b"{}"
-    return json.dumps(converter(result), separators=(",", ":")).encode("ascii")
+    return orjson.dumps(converter(result))
 
 
 def _build_output(spec: ServiceSpec, operation: str) -> Converter | None:
@@ -155,4 +155,4 @@ def serialize_json_error(
         ("content-type", f"application/x-amz-json-{json_version}"),
         ("x-amzn-ErrorType", err.code),
     ]
-    return err.status, headers, json.dumps(body, separators=(",", ":")).encode("ascii")
+    return err.status, headers, orjson.dumps(body)

@@ -11,12 +11,12 @@ Responses and errors are built in :mod:`strongroom.protocol.json_output`.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from botocore.model import Shape, StructureShape
 
 from strongroom.errors import ServiceError
@@ -63,7 +63,7 @@ def parse_json_request(spec: ServiceSpec, operation: str, body: bytes) -> dict[s
         raw: Any = {}
     else:
         try:
-            raw = json.loads(body)
+            raw = orjson.loads(body)
         except (ValueError, RecursionError):
             # ValueError covers malformed JSON and undecodable bytes alike.
             raise serialization_error("Unable to parse the request body as JSON") from None
