@@ -78,8 +78,22 @@ BACKENDS = [
 
 
 def drop_pg_table(url: str, table: str) -> None:
+    """Drop a test's store table and everything named after it: the schema
+    version table and the audit tables of migration 2 (``{table}_audit_events``,
+    ``_index``, ``_pending``, ``_meta``: audit/postgres_log.py), found by
+    name so that tables added by later migrations go too."""
+    pattern = table.replace("_", r"\_") + r"\_audit\_%"
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_schema_version")
+        audit = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename LIKE %s",
+                (pattern,),
+            )
+        ]
+        names = ", ".join([table, f"{table}_schema_version", *audit])
+        conn.execute(f"DROP TABLE IF EXISTS {names}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.storage.conftest import drop_pg_table
 
 from strongroom.storage.migrations import LATEST, MIGRATIONS, SchemaTooNew
 from strongroom.storage.postgres import PostgresStore
@@ -81,5 +82,4 @@ def test_postgres_concurrent_first_open(postgres_url: str) -> None:
         with pytest.raises(SchemaTooNew):
             PostgresStore(postgres_url, table=table)
     finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_schema_version")
+        drop_pg_table(postgres_url, table)

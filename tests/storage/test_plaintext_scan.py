@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from tests.storage.conftest import drop_pg_table
 
 from strongroom.crypto.root_key import KeyFileProvider, open_barrier
 from strongroom.storage.postgres import PostgresStore
@@ -69,5 +70,4 @@ def test_postgres_rows_hold_no_plaintext(tmp_path: Path, postgres_url: str) -> N
         _assert_absent(everything, secrets)
     finally:
         raw.close()
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_schema_version")
+        drop_pg_table(postgres_url, table)

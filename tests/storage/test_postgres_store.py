@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from tests.storage.conftest import drop_pg_table
 
 from strongroom.storage.postgres import PostgresStore
 
@@ -17,8 +18,7 @@ def pg(postgres_url: str) -> Iterator[PostgresStore]:
     store = PostgresStore(postgres_url, table=table)
     yield store
     store.close()
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_schema_version")
+    drop_pg_table(postgres_url, table)
 
 
 def test_table_names_are_validated(postgres_url: str) -> None:

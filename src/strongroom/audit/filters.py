@@ -23,7 +23,8 @@ def username_of(record: dict[str, Any]) -> str | None:
     arn = ident.get("arn")
     if isinstance(arn, str) and "/" in arn:
         return arn.rsplit("/", 1)[-1]
-    return None
+    name = ident.get("userName")  # the operator of an admin command (admin_events)
+    return str(name) if name else None
 
 
 def resources_of(record: dict[str, Any]) -> list[tuple[str, str]]:

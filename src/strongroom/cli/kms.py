@@ -2,7 +2,9 @@
 
 Both open the store directly, like the other admin commands, so they work
 while a server runs (a running server sees seeded changes within its
-two-second key cache).
+two-second key cache). Applying a seed file records an audit event
+(``ApplySeed``, audit/admin_events.py) in each account and region the
+file names.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
+from strongroom.audit.admin_events import AdminAuditError, admin_action, resource
 from strongroom.cli.options import (
     build_settings,
     console,
     json_option,
     open_admin_platform,
+    report_audit_failure,
     store_options,
 )
 
 if TYPE_CHECKING:
+    from strongroom.platform import Platform
     from strongroom.services.kms.seed import SeedResult
     from strongroom.services.kms.seed_fields import SeedError
     from strongroom.services.kms.usage_report import UsageReport
@@ -60,6 +65,58 @@ def print_seed_result(result: SeedResult, source: Path) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+def _in_partition(arn: str, account: str, region: str) -> bool:
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and parts[3] == region and parts[4] == account
+
+
+def _describe_seed_error(exc: Exception) -> tuple[str, str]:
+    from strongroom.services.kms.seed_fields import SeedError
+
+    if isinstance(exc, SeedError):
+        # The problems quote the file; the event says how many, not what.
+        return "SeedRejected", f"{len(exc.problems)} problems; nothing was changed"
+    return type(exc).__name__, ""
+
+
+def seed_audited(platform: Platform, file: Path, *, command: str) -> SeedResult:
+    """Apply a seed file, recorded in the trail of every account and region
+    it names (an invalid file, rejected before the store is touched, is not)."""
+    from strongroom.services.kms.seed import load_seed_file, seed_platform
+
+    settings = platform.settings
+    seed = load_seed_file(
+        file, default_account=settings.default_account_id, default_region=settings.region
+    )
+    named = {(k.account, k.region) for k in seed.keys} | {
+        (a.account, a.region) for a in seed.aliases
+    }
+    partitions = sorted(named) or [(settings.default_account_id, settings.region)]
+    with admin_action(
+        platform,
+        "ApplySeed",
+        partitions,
+        command=command,
+        request_parameters={"file": str(file.resolve())},
+        describe_error=_describe_seed_error,
+    ) as action:
+        result = seed_platform(platform, file)
+        action.resources = [resource(arn) for arn in [*result.created, *result.updated]]
+
+        def response(account: str, region: str) -> dict[str, Any]:
+            return {
+                "created": [a for a in result.created if _in_partition(a, account, region)],
+                "updated": {
+                    a: c for a, c in result.updated.items() if _in_partition(a, account, region)
+                },
+                "unchanged": sum(_in_partition(a, account, region) for a in result.unchanged),
+                "aliasChangesInFile": len(result.aliases),
+            }
+
+        action.response_for = response
+    return result
+
+
 @kms.command("seed")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the file; do not open the store.")
@@ -74,7 +131,7 @@ def kms_seed(
     start. See docs/design/kms-seeding.md for the format. Exit status 4 when
     the file is invalid or contradicts the stored keys (nothing is changed).
     """
-    from strongroom.services.kms.seed import load_seed_file, seed_platform
+    from strongroom.services.kms.seed import load_seed_file
     from strongroom.services.kms.seed_fields import SeedError
 
     settings = build_settings(data_dir, store)
@@ -89,9 +146,11 @@ def kms_seed(
             return
         platform = open_admin_platform(settings)
         try:
-            result = seed_platform(platform, file)
+            result = seed_audited(platform, file, command="strongroom kms seed")
         finally:
             platform.close()
+    except AdminAuditError as exc:
+        report_audit_failure(exc)
     except SeedError as exc:
         report_seed_error(exc)
         raise SystemExit(EXIT_SEED_REJECTED) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -19,11 +19,15 @@ from rich.table import Table
 from strongroom.config import Settings, settings_from_env
 
 if TYPE_CHECKING:
+    from strongroom.audit.admin_events import AdminAuditError
     from strongroom.platform import Platform
 
 # Exit codes: 0 success, 1 a negative answer (denied, verification failed),
-# 2 usage error (click), 3 the data store could not be opened.
+# 2 usage error (click), 3 the data store could not be opened, 4 a seed file
+# rejected (cli/kms.py), 5 the audit event of an admin action could not be
+# written (fail-closed, as the API answers 503/500).
 EXIT_STORE_UNAVAILABLE = 3
+EXIT_AUDIT_UNAVAILABLE = 5
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,3 +85,10 @@ def open_admin_platform(settings: Settings) -> Platform:
     except Exception as exc:
         err_console.print(f"[red]error:[/] cannot open the data store: {exc}")
         raise SystemExit(EXIT_STORE_UNAVAILABLE) from None
+
+
+def report_audit_failure(exc: AdminAuditError) -> NoReturn:
+    """An admin action whose audit record could not be written: say whether
+    anything changed, exit non-zero (never report success unrecorded)."""
+    click.echo(f"error: {exc}", err=True)  # one unwrapped line, for scripts and logs
+    raise SystemExit(EXIT_AUDIT_UNAVAILABLE)

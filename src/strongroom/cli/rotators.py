@@ -2,7 +2,9 @@
 
 A secret's RotationLambdaARN, ``arn:aws:lambda:REGION:ACCOUNT:function:NAME``,
 names a rotator registered here. Like the other admin commands these open
-the store directly and work while a server runs.
+the store directly and work while a server runs; ``add`` and ``remove``
+record audit events in the rotator's account (audit/admin_events.py), with
+its name, type and ARN, never its configuration (URLs, HMAC keys).
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from urllib.parse import urlparse
 
 import click
 
+from strongroom.audit.admin_events import AdminAuditError, admin_action, resource
 from strongroom.cli.options import (
     build_settings,
     console,
     emit,
     json_option,
     open_admin_platform,
+    report_audit_failure,
     store_options,
 )
-from strongroom.rotators.registry import TYPES, RotatorRecord, RotatorRegistry
+from strongroom.rotators.registry import TYPES, RotatorRecord, RotatorRegistry, rotator_arn
+
+# What a rotator stands in for: the Lambda function a RotationLambdaARN names.
+_RESOURCE_TYPE = "AWS::Lambda::Function"
 
 
 @click.group()
@@ -130,7 +137,18 @@ def rotators_add(
     )
     platform = open_admin_platform(settings)
     try:
-        RotatorRegistry(platform.store).put(record)
+        with admin_action(
+            platform,
+            "PutRotator",
+            [(record.account, record.region)],
+            command="strongroom rotators add",
+            request_parameters={"name": name, "type": kind},
+            resources=[resource(record.arn, _RESOURCE_TYPE)],
+        ) as action:
+            RotatorRegistry(platform.store).put(record)
+            action.response = {"arn": record.arn}
+    except AdminAuditError as exc:
+        report_audit_failure(exc)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -158,6 +176,12 @@ def rotators_list(
     emit(rows, ["Name", "Type", "Arn", "Created"], as_json, title="Rotators")
 
 
+def _describe_removal_error(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, LookupError):
+        return "ResourceNotFoundException", str(exc)
+    return type(exc).__name__, ""
+
+
 @rotators.command("remove")
 @click.argument("name")
 @click.option("--account", default=None, help="Account id (default: the default account).")
@@ -168,13 +192,26 @@ def rotators_remove(
 ) -> None:
     """Unregister rotator NAME (secrets naming it then fail to rotate)."""
     settings = build_settings(data_dir, store)
+    account = account or settings.default_account_id
+    region = region or settings.region
+    arn = rotator_arn(region, account, name)
     platform = open_admin_platform(settings)
     try:
-        removed = RotatorRegistry(platform.store).delete(
-            account or settings.default_account_id, region or settings.region, name
-        )
+        with admin_action(
+            platform,
+            "DeleteRotator",
+            [(account, region)],
+            command="strongroom rotators remove",
+            request_parameters={"name": name},
+            resources=[resource(arn, _RESOURCE_TYPE)],
+            describe_error=_describe_removal_error,
+        ):
+            if not RotatorRegistry(platform.store).delete(account, region, name):
+                raise LookupError(f"no rotator named {name}")
+    except AdminAuditError as exc:
+        report_audit_failure(exc)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         platform.close()
-    if not removed:
-        raise click.ClickException(f"no rotator named {name}")
     console.print(f"Rotator {name} removed.")

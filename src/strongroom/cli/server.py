@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from strongroom.cli.options import EXIT_STORE_UNAVAILABLE, console, err_console, store_options
+from strongroom.audit.admin_events import AdminAuditError
+from strongroom.cli.options import (
+    EXIT_STORE_UNAVAILABLE,
+    console,
+    err_console,
+    report_audit_failure,
+    store_options,
+)
 from strongroom.config import Settings
+
+if TYPE_CHECKING:
+    from strongroom.platform import Platform
 
 
 def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None:
@@ -21,6 +32,21 @@ def write_admin_credentials(path: Path, access_key_id: str, secret: str) -> None
     os.chmod(path, 0o600)
 
 
+def _ensure_default_account(platform: Platform) -> tuple[str, str] | None:
+    """Create the default account on first start (recorded in its trail):
+    its administrator's (access key id, secret), or None if it existed."""
+    from strongroom.cli.admin import create_account_audited
+    from strongroom.iam.identities import AccountExists
+
+    account = platform.settings.default_account_id
+    if platform.identities.read().account(account) is not None:
+        return None
+    try:
+        return create_account_audited(platform, "default", account, command="strongroom server")
+    except AccountExists:
+        return None  # another node created it first (a shared PostgreSQL store)
+
+
 def initialise(settings: Settings, seed: Path | None = None) -> None:
     """First start: root key, keyring, default account and its administrator;
     then, on every start, the KMS seed file (before any worker serves)."""
@@ -28,12 +54,13 @@ def initialise(settings: Settings, seed: Path | None = None) -> None:
 
     platform = open_platform(settings)
     try:
-        created = platform.identities.ensure_account(settings.default_account_id, "default")
+        created = _ensure_default_account(platform)
         if seed is not None:
-            from strongroom.cli.kms import print_seed_result
-            from strongroom.services.kms.seed import seed_platform
+            from strongroom.cli.kms import print_seed_result, seed_audited
 
-            print_seed_result(seed_platform(platform, seed), seed)
+            print_seed_result(
+                seed_audited(platform, seed, command="strongroom server --seed"), seed
+            )
     finally:
         platform.close()
     creds_path = (settings.data_dir / "admin-credentials").resolve()
@@ -64,7 +91,12 @@ def export_settings(settings: Settings) -> None:
         "REGION": settings.region,
         "MAX_BODY_BYTES": str(settings.max_body_bytes),
         "LOG_LEVEL": settings.log_level,
+        "AUDIT": "1" if settings.audit_enabled else "0",
+        "AUDIT_RETENTION_DAYS": str(settings.audit_retention_days),
+        "AUDIT_EXPORT_INTERVAL": repr(settings.audit_export_interval),
     }
+    if settings.audit_export_dir is not None:
+        env["AUDIT_EXPORT_DIR"] = str(settings.audit_export_dir.resolve())
     for name, value in env.items():
         os.environ[f"STRONGROOM_{name}"] = value
 
@@ -92,6 +124,36 @@ def export_settings(settings: Settings) -> None:
     help="KMS seed file (YAML) applied at every start (docs/design/kms-seeding.md). "
     "Env: STRONGROOM_SEED.",
 )
+@click.option(
+    "--audit/--no-audit",
+    envvar="STRONGROOM_AUDIT",
+    default=None,
+    help="Record every request in the CloudTrail audit trail (default on; off is for "
+    "benchmark comparisons only). Env: STRONGROOM_AUDIT=1|0.",
+)
+@click.option(
+    "--audit-retention-days",
+    envvar="STRONGROOM_AUDIT_RETENTION_DAYS",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Delete audit events older than this (default 90). Env: STRONGROOM_AUDIT_RETENTION_DAYS.",
+)
+@click.option(
+    "--audit-export-dir",
+    envvar="STRONGROOM_AUDIT_EXPORT_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Continuously export CloudTrail log files and signed digests here (default: off). "
+    "Env: STRONGROOM_AUDIT_EXPORT_DIR.",
+)
+@click.option(
+    "--audit-export-interval",
+    envvar="STRONGROOM_AUDIT_EXPORT_INTERVAL",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between continuous export runs (default 60). "
+    "Env: STRONGROOM_AUDIT_EXPORT_INTERVAL.",
+)
 def server(
     host: str | None,
     port: int | None,
@@ -103,14 +165,18 @@ def server(
     dev: bool | None,
     log_level: str | None,
     seed: Path | None,
+    audit: bool | None,
+    audit_retention_days: int | None,
+    audit_export_dir: Path | None,
+    audit_export_interval: float | None,
 ) -> None:
     """Serve every Strongroom service on one endpoint."""
     import uvicorn
 
-    from strongroom.gateway.http_protocol import CoalescingHttpToolsProtocol
-
     from strongroom.cli.kms import EXIT_SEED_REJECTED, report_seed_error
     from strongroom.config import settings_from_env
+    from strongroom.gateway.http_protocol import CoalescingHttpToolsProtocol
+    from strongroom.gateway.uvicorn_tls import TlsHttpToolsProtocol
     from strongroom.services.kms.seed_fields import SeedError
 
     settings = settings_from_env(
@@ -123,11 +189,22 @@ def server(
         tls_key=tls_key,
         dev=dev or None,
         log_level=log_level,
+        audit_enabled=audit,
+        audit_retention_days=audit_retention_days,
+        audit_export_dir=audit_export_dir,
+        audit_export_interval=audit_export_interval,
     )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if not settings.audit_enabled:
+        err_console.print(
+            "[yellow]warning:[/] the audit trail is disabled (--no-audit / STRONGROOM_AUDIT=0): "
+            "requests are NOT recorded."
+        )
     try:
         initialise(settings, seed)
+    except AdminAuditError as exc:
+        report_audit_failure(exc)
     except SeedError as exc:
         report_seed_error(exc)
         raise SystemExit(EXIT_SEED_REJECTED) from None
@@ -148,6 +225,8 @@ def server(
         log_level=settings.log_level,
         access_log=False,
         loop="uvloop",
-        http=CoalescingHttpToolsProtocol,  # uvicorn httptools, one write per response
+        # uvicorn httptools, one write per response; over TLS also the ASGI
+        # TLS extension (the audit trail's tlsDetails).
+        http=TlsHttpToolsProtocol if settings.tls_cert else CoalescingHttpToolsProtocol,
         lifespan="on",
     )

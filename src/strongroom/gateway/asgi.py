@@ -7,8 +7,10 @@ routing we need is "admin path or AWS request".
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -102,6 +104,7 @@ class Gateway:
             response.headers.append(("connection", "close"))
             assert self._pipeline is not None
             client = scope.get("client")
+            tls_version, cipher_suite = _tls_extension(scope)
             refused = HttpRequest(
                 method=scope["method"],
                 path=path_text,
@@ -110,6 +113,8 @@ class Gateway:
                 body=b"",
                 client_ip=client[0] if client else "127.0.0.1",
                 secure=scope.get("scheme") == "https",
+                tls_version=tls_version,
+                cipher_suite=cipher_suite,
             )
             await _send(send, await self._pipeline.rejected_async(refused, err, response))
             return
@@ -167,28 +172,32 @@ async def _drain(receive: Receive, seen: int) -> None:
 
 
 _TLS_VERSIONS = {0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
-_CIPHER_SUITES = {
-    0x1301: "TLS_AES_128_GCM_SHA256",
-    0x1302: "TLS_AES_256_GCM_SHA384",
-    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
-    0xC02B: "ECDHE-ECDSA-AES128-GCM-SHA256",
-    0xC02F: "ECDHE-RSA-AES128-GCM-SHA256",
-    0xC02C: "ECDHE-ECDSA-AES256-GCM-SHA384",
-    0xC030: "ECDHE-RSA-AES256-GCM-SHA384",
-}
+
+
+@functools.cache
+def _cipher_names() -> dict[int, str]:
+    """IANA cipher suite code -> the name CloudTrail shows: OpenSSL's
+    (``ECDHE-RSA-AES128-GCM-SHA256``; TLS 1.3 suites are named as IANA
+    names them, ``TLS_AES_128_GCM_SHA256``). Every suite this OpenSSL
+    knows, built once per process."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    # OpenSSL's cipher ids are 0x0300 followed by the two IANA bytes.
+    return {c["id"] & 0xFFFF: c["name"] for c in context.get_ciphers()}
 
 
 def _tls_extension(scope: Scope) -> tuple[str, str]:
     """TLS version and cipher from the ASGI TLS extension, when the server
-    provides it (uvicorn does not yet: then tlsDetails has the host only)."""
-    tls = (scope.get("extensions") or {}).get("tls")
+    provides it (``strongroom server`` adds it to uvicorn: gateway/uvicorn_tls.py)."""
+    extensions = scope.get("extensions")
+    tls = extensions.get("tls") if extensions else None
     if not isinstance(tls, dict):
         return "", ""
     version, cipher = tls.get("tls_version"), tls.get("cipher_suite")
     version_name = _TLS_VERSIONS.get(version, "") if isinstance(version, int) else ""
     cipher_name = ""
     if isinstance(cipher, int):
-        cipher_name = _CIPHER_SUITES.get(cipher, f"0x{cipher:04X}")
+        cipher_name = _cipher_names().get(cipher, f"0x{cipher:04X}")
     return version_name, cipher_name
 
 

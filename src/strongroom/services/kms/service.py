@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from strongroom.context import RequestContext
-from strongroom.errors import not_implemented
+from strongroom.errors import ServiceError, internal_failure, not_implemented
 from strongroom.services.kms.aliases import AliasOperations
 from strongroom.services.kms.asymmetric_ops import AsymmetricOperations
 from strongroom.services.kms.conditions import INVOKED_BY
@@ -95,14 +95,42 @@ class KmsService(
         ``<service_name>.<region>.amazonaws.com`` (and CloudTrail's
         ``invokedBy`` recorded in the audit data), exactly what AWS managed
         key policies test for.
+
+        Every call, allowed or not, is noted in the *caller's*
+        ``ctx.audit["nested_calls"]``: the audit trail records it as a KMS
+        event of its own (``userIdentity.invokedBy``, the service as source
+        address and user agent), as CloudTrail does for calls a service
+        makes on a user's behalf. Parameters and results are kept as they
+        are; the trail redacts them from the KMS model when it builds the
+        event (plaintexts and data keys never reach a record).
         """
-        handler = self.handler(operation)
-        if handler is None:
-            raise not_implemented("kms", operation)
+        invoked_by = f"{service_name}.amazonaws.com"
         kms_ctx = dataclasses.replace(
             ctx,
             service="kms",
             operation=operation,
-            audit={INVOKED_BY: f"{service_name}.amazonaws.com"},
+            audit={INVOKED_BY: invoked_by},
         )
-        return handler(kms_ctx, dict(params))
+        call: dict[str, Any] = {
+            "service": "kms",
+            "operation": operation,
+            "params": dict(params),
+            "audit": kms_ctx.audit,
+            "invoked_by": invoked_by,
+        }
+        ctx.audit.setdefault("nested_calls", []).append(call)
+        try:
+            handler = self.handler(operation)
+            if handler is None:
+                raise not_implemented("kms", operation)
+            result = handler(kms_ctx, dict(params))
+        except ServiceError as err:
+            call["error"] = err
+            raise
+        except Exception:
+            # The caller turns this into its own InternalFailure; the KMS
+            # event says the call failed rather than leaving no trace.
+            call["error"] = internal_failure(ctx.request_id)
+            raise
+        call["result"] = result
+        return result
