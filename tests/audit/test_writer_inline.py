@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 
 from strongroom.audit.log import AuditRow, RowKind
@@ -14,11 +15,19 @@ class _Log:
     def __init__(self, fail: bool = False) -> None:
         self.appends: list[list[AuditRow]] = []
         self.fail = fail
+        self.busy = 0  # answer "busy" this many times first
 
     def append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> None:
         if self.fail:
             raise OSError("disk full")
-        self.appends.append(list(rows))
+        self.appends.append([dataclasses.replace(r) for r in rows])
+
+    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> bool | None:
+        if self.busy:
+            self.busy -= 1
+            return None
+        self.append(rows, recorded_at_us)
+        return True
 
 
 class _Sealer(PlainSealer):
@@ -68,3 +77,20 @@ def test_close_fails_requests_still_waiting() -> None:
         return await pending
 
     assert asyncio.run(scenario()) is False
+
+
+def test_a_busy_log_is_tried_again_with_what_arrived_meanwhile() -> None:
+    log = _Log()
+    log.busy = 2
+    writer = InlineWriter(log, _Sealer())  # type: ignore[arg-type]
+
+    async def scenario() -> list[bool]:
+        first = writer.submit([_row(1)])
+        await asyncio.sleep(0)  # the first attempt finds the log busy
+        second = writer.submit([_row(2)])
+        return list(await asyncio.gather(first, second))
+
+    assert asyncio.run(scenario()) == [True, True]
+    assert [[r.event_id for r in batch] for batch in log.appends] == [["e1", "e2"]]
+    # Sealed exactly once, however many attempts it took.
+    assert [r.body for r in log.appends[0]] == [b"audit/e1|{}", b"audit/e2|{}"]

@@ -157,6 +157,11 @@ class AuditLog(ABC):
         intent (see :attr:`AuditRow.completes`).
         """
 
+    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult | None:
+        """:meth:`append`, or None without waiting when other writers hold
+        the log (backends that can tell); the caller tries again later."""
+        return self.append(rows, recorded_at_us)
+
     @abstractmethod
     def lookup(self, query: LookupQuery) -> list[StoredEvent]:
         """Events matching ``query``, newest first (event time, then seq)."""

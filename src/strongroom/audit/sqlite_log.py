@@ -233,6 +233,28 @@ class SqliteAuditLog(SqlAuditLog):
             finally:
                 fcntl.flock(self._append_lock_fd(), fcntl.LOCK_UN)
 
+    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult | None:
+        """:meth:`append`, or None at once if another writer holds the lock.
+
+        For event loops: blocking on the lock put the worker to sleep and
+        woke it again for every batch that met another worker's (two
+        context switches, measured at tens of microseconds a request);
+        a loop that finds the lock taken serves other requests and tries
+        again, with a bigger batch."""
+        if not self._append_mutex.acquire(blocking=False):
+            return None
+        try:
+            try:
+                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return self._append(rows, recorded_at_us)
+            finally:
+                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_UN)
+        finally:
+            self._append_mutex.release()
+
     def _append_lock_fd(self) -> int:
         if self._lock_fd is None or self._lock_pid != os.getpid():
             self._lock_fd = os.open(

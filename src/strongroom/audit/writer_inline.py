@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("strongroom.audit")
 
+# When another worker holds the log: try again on a later turn of the loop
+# (uvloop's timers count milliseconds, so this is "after the next poll").
+_RETRY_SECONDS = 0.0002
+
 
 class InlineWriter:
     """Batches per loop turn; seals and appends on the loop thread."""
@@ -46,6 +50,7 @@ class InlineWriter:
         self._rows: list[AuditRow] = []
         self._waiters: list[asyncio.Future[bool]] = []
         self._scheduled = False
+        self._sealed = 0  # how many of _rows are sealed already
         self.batches = 0
         self.rows = 0
 
@@ -69,20 +74,30 @@ class InlineWriter:
         rows, waiters = self._rows, self._waiters
         if not waiters:
             return
-        self._rows, self._waiters = [], []
         ok = self.write(rows)
+        if ok is None:
+            # Another worker is appending: serve what else is ready and try
+            # again on a later turn; requests arriving meanwhile join.
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(_RETRY_SECONDS, self._flush)
+            return
+        self._rows, self._waiters, self._sealed = [], [], 0
         for future in waiters:
             if not future.done():
                 future.set_result(ok)
 
-    def write(self, rows: list[AuditRow]) -> bool:
+    def write(self, rows: list[AuditRow]) -> bool | None:
         """Seal and append ``rows`` in one transaction; False when they
-        could not be persisted (the gateway then fails their requests)."""
+        could not be persisted (the gateway then fails their requests),
+        None when another writer holds the log (nothing was written)."""
         try:
             seal = self._sealer.seal
-            for row in rows:
+            # Rows sealed by an attempt that found the log busy stay sealed.
+            for row in rows[self._sealed :]:
                 row.body = seal(f"audit/{row.event_id}", row.body)
-            self._log.append(rows, time.time_ns() // 1000)
+            self._sealed = len(rows)
+            if self._log.try_append(rows, time.time_ns() // 1000) is None:
+                return None
         except Exception:
             log.exception("audit records could not be persisted (%d rows)", len(rows))
             return False
@@ -91,7 +106,7 @@ class InlineWriter:
         return True
 
     def close(self) -> None:
-        waiters, self._waiters, self._rows = self._waiters, [], []
+        waiters, self._waiters, self._rows, self._sealed = self._waiters, [], [], 0
         for future in waiters:
             if not future.done():
                 with contextlib.suppress(RuntimeError):  # its loop is closed
