@@ -11,7 +11,6 @@ connection per thread.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ import psycopg
 
 from strongroom.audit.log import AppendResult, AuditRow, RowKind
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
+from strongroom.forksafe import current_pid
 from strongroom.storage.migrations import migrate_postgres
 from strongroom.storage.postgres import advisory_key
 
@@ -58,16 +58,16 @@ class PostgresAuditLog(SqlAuditLog):
         self._local = threading.local()
         self._all: list[_Conn] = []
         self._mutex = threading.Lock()
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._closed = False
         migrate_postgres(self._conn(), table, advisory_key(table, "migrations"))
 
     def _conn(self, *, fresh: bool = False) -> _Conn:
-        if self._pid != os.getpid():  # a socket inherited across fork is the parent's
+        if self._pid != current_pid():  # a socket inherited across fork is the parent's
             with self._mutex:
                 self._local = threading.local()
                 self._all = []
-                self._pid = os.getpid()
+                self._pid = current_pid()
         conn: _Conn | None = getattr(self._local, "conn", None)
         if conn is not None and not fresh and not conn.closed and not conn.broken:
             return conn

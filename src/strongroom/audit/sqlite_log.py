@@ -1,7 +1,9 @@
 """The audit log in the SQLite database file the key-value store uses.
 
-Events go into that file (same WAL, same ``synchronous=FULL``: an appended
-batch that returned survives kill -9 and power loss). The lookup index is
+Events go into that file and its WAL, in order with the store's own
+writes: an appended batch that returned survives kill -9, and is on disk
+no later than the store's next durable commit (``synchronous=NORMAL`` by
+default, ``FULL`` with audit_sync=full; docs/design/audit.md). The lookup index is
 derived data and lives in a side file, ``<database>-audit-index``: SQLite
 has one write lock per file, and indexing a few thousand events must not
 hold the lock that every request's batch waits for. The side file is
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 
 from strongroom.audit.log import AppendResult, AuditRow, RowKind
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
+from strongroom.forksafe import current_pid
 from strongroom.storage.migrations import migrate_sqlite
 
 T = TypeVar("T")
@@ -79,15 +82,15 @@ class SqliteAuditLog(SqlAuditLog):
         self._local = threading.local()
         self._conns: weakref.WeakSet[_Conn] = weakref.WeakSet()
         self._mutex = threading.Lock()
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._closed = False
         self._checkpoints = background_checkpoint
-        # Appends fsync (FULL) unless the operator chose audit_sync=normal.
+        # Appends wait for the disk (FULL) only with audit_sync=full.
         self._append_sync = "FULL" if durable else "NORMAL"
         # flock for appends (per open file: the mutex orders this process's threads)
         self._append_mutex = threading.Lock()
         self._lock_fd: int | None = None
-        self._lock_pid = os.getpid()
+        self._lock_pid = current_pid()
         migrate_sqlite(self._conn("plain"))  # a no-op when the store already migrated
         self._open_index()
         if background_checkpoint:
@@ -110,11 +113,11 @@ class SqliteAuditLog(SqlAuditLog):
         return conn
 
     def _conn(self, kind: str) -> sqlite3.Connection:
-        if self._pid != os.getpid():  # inherited across fork: never reuse
+        if self._pid != current_pid():  # inherited across fork: never reuse
             with self._mutex:
                 self._local = threading.local()
                 self._conns = weakref.WeakSet()
-                self._pid = os.getpid()
+                self._pid = current_pid()
         conn: sqlite3.Connection | None = getattr(self._local, kind, None)
         if conn is not None:
             return conn
@@ -256,11 +259,11 @@ class SqliteAuditLog(SqlAuditLog):
             self._append_mutex.release()
 
     def _append_lock_fd(self) -> int:
-        if self._lock_fd is None or self._lock_pid != os.getpid():
+        if self._lock_fd is None or self._lock_pid != current_pid():
             self._lock_fd = os.open(
                 f"{self.path}.audit-append.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
             )
-            self._lock_pid = os.getpid()
+            self._lock_pid = current_pid()
         return self._lock_fd
 
     def _append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult:
@@ -315,7 +318,7 @@ class SqliteAuditLog(SqlAuditLog):
         return result
 
     def close(self) -> None:
-        if self._lock_fd is not None and self._lock_pid == os.getpid():
+        if self._lock_fd is not None and self._lock_pid == current_pid():
             os.close(self._lock_fd)
             self._lock_fd = None
         with self._mutex:

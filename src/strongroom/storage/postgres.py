@@ -16,7 +16,6 @@ stores on different tables (tests run many side by side) never contend.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from strongroom.forksafe import current_pid
 from strongroom.storage.base import LeaderLock, Store, Txn
 from strongroom.storage.keys import check_key, check_value, prefix_end
 from strongroom.storage.migrations import migrate_postgres
@@ -108,19 +108,19 @@ class _Pool:
         self._max_idle = max_idle
         self._idle: list[_Conn] = []
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._closed = False
 
     def acquire(self) -> _Conn:
         with self._lock:
             if self._closed:
                 raise RuntimeError("store is closed")
-            if self._pid != os.getpid():
+            if self._pid != current_pid():
                 # Inherited across fork: the socket is the parent's. Closing
                 # it would end the parent's session, so only forget it.
                 _ABANDONED.extend(self._idle)
                 self._idle = []
-                self._pid = os.getpid()
+                self._pid = current_pid()
             if self._idle:
                 return self._idle.pop()
         return self._connect()
@@ -135,7 +135,7 @@ class _Pool:
             with self._lock:
                 if (
                     not self._closed
-                    and self._pid == os.getpid()
+                    and self._pid == current_pid()
                     and len(self._idle) < self._max_idle
                 ):
                     self._idle.append(conn)
