@@ -181,18 +181,25 @@ _INIT_SNIPPET = (
 
 
 def start_strongroom(
-    workdir: Path, server: str, workers: int, granian_args: Sequence[str] = ()
+    workdir: Path,
+    server: str,
+    workers: int,
+    granian_args: Sequence[str] = (),
+    *,
+    audit: bool = True,
 ) -> RunningServer:
     """``strongroom server`` (uvicorn) or granian serving the same ASGI factory.
 
     ``granian_args`` are extra granian options (runtime threads, task
     implementation, ...) for trying its tuning knobs from the command line.
+    ``audit=False`` turns the audit trail off (to measure what it costs).
     """
     port = free_port()
-    label = f"strongroom-{server}-w{workers}"
+    label = f"strongroom-{server}-w{workers}" + ("" if audit else "-noaudit")
     data_dir = workdir / label / "data"
     data_dir.mkdir(parents=True)
     env = _strongroom_env(data_dir, port)
+    env["STRONGROOM_AUDIT"] = "1" if audit else "0"
     log = workdir / f"{label}.log"
     if server == "uvicorn":
         argv = [
@@ -210,6 +217,8 @@ def start_strongroom(
             "warning",
         ]
         description = f"strongroom server: uvicorn (httptools, uvloop), {workers} worker(s)"
+        if not audit:
+            description += ", audit trail off"
     elif server == "granian":
         # granian knows nothing of our first-start initialisation, so run it
         # in a short-lived interpreter first, with the same environment.
@@ -243,6 +252,8 @@ def start_strongroom(
         ]
         extra = f", {' '.join(granian_args)}" if granian_args else ""
         description = f"granian (ASGI, uvloop, HTTP/1{extra}), {workers} worker(s)"
+        if not audit:
+            description += ", audit trail off"
     else:
         raise ValueError(f"unknown server {server!r}")
     proc = ManagedProcess(label, argv, log, env)

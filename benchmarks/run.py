@@ -47,15 +47,18 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _start(kind: str, workers: int, workdir: Path, granian_args: list[str]) -> RunningServer:
-    log.print(f"[bold]starting {kind}" + ("" if kind == "moto" else f" ({workers} worker(s))"))
+def _start(
+    kind: str, workers: int, audit: bool, workdir: Path, granian_args: list[str]
+) -> RunningServer:
+    detail = "" if kind == "moto" else f" ({workers} worker(s){'' if audit else ', audit off'})"
+    log.print(f"[bold]starting {kind}{detail}")
     if kind == "moto":
         return start_moto(workdir)
-    return start_strongroom(workdir, kind, workers, granian_args)
+    return start_strongroom(workdir, kind, workers, granian_args, audit=audit)
 
 
 def _run(
-    plan: list[tuple[str, int]],
+    plan: list[tuple[str, int, bool]],
     calls: list[str],
     shape: LoadShape,
     warmup: int,
@@ -67,8 +70,8 @@ def _run(
     """Start every target, then measure all (target, call) pairs round by round."""
     with ExitStack() as servers:
         jobs: list[Job] = []
-        for kind, workers in plan:
-            server = _start(kind, workers, workdir, granian_args)
+        for kind, workers, audit in plan:
+            server = _start(kind, workers, audit, workdir, granian_args)
             servers.callback(server.stop)
             jobs += [prepare_job(server, CALLS[name], workdir) for name in calls]
         log.print(f"all {len(jobs)} request(s) verified (HTTP 200); warming up")
@@ -120,6 +123,12 @@ def _run(
 )
 @click.option("--no-moto", is_flag=True, help="Skip the moto baseline (no ratios).")
 @click.option("--no-strongroom", is_flag=True, help="Only benchmark moto.")
+@click.option(
+    "--audit-off",
+    is_flag=True,
+    help="Also run every Strongroom target with the audit trail off, interleaved with "
+    "the audited one (the cost of auditing, measured in one run).",
+)
 @click.option(
     "-d",
     "--duration",
@@ -176,6 +185,7 @@ def main(
     as_json_output: bool,
     keep: Path | None,
     profile_dir: Path | None,
+    audit_off: bool,
 ) -> None:
     """Benchmark Strongroom side by side with moto_server on this machine (loopback only)."""
     if wrk_path() is None:
@@ -186,9 +196,15 @@ def main(
     if unknown:
         raise click.BadParameter(f"unknown call(s) {unknown}; choose from {list(CALLS)}")
     shape = LoadShape(threads, connections, duration)
-    plan: list[tuple[str, int]] = [] if no_moto else [("moto", 1)]
+    plan: list[tuple[str, int, bool]] = [] if no_moto else [("moto", 1, True)]
     if not no_strongroom:
-        plan += [(s, w) for s in dict.fromkeys(servers) for w in dict.fromkeys(workers)]
+        audits = [True, False] if audit_off else [True]
+        plan += [
+            (s, w, a)
+            for s in dict.fromkeys(servers)
+            for w in dict.fromkeys(workers)
+            for a in audits
+        ]
     if not plan:
         raise click.UsageError("nothing to run")
     estimate = len(plan) * (len(selected) * ((duration + 1) * repeat + warmup + 1) + 8)

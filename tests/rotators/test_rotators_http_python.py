@@ -205,6 +205,8 @@ def test_registry_validates_and_hides_keys(sm: SmEnv) -> None:
     with pytest.raises(ValueError):
         registry.put(RotatorRecord("bad name", ACCOUNT, "us-east-1", "http", "t", {}))
     with pytest.raises(ValueError):
+        registry.put(RotatorRecord("name\n", ACCOUNT, "us-east-1", "http", "t", {}))
+    with pytest.raises(ValueError):
         registry.put(RotatorRecord("ok", ACCOUNT, "us-east-1", "lambda", "t", {}))
     record = RotatorRecord("ok", ACCOUNT, "us-east-1", "http", "t", {"url": "u", "hmac_key": "ab"})
     registry.put(record)

@@ -28,7 +28,7 @@ TYPES = (
     "http",
     "python",
 )
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: "$" would admit a trailing newline
 _ARN_RE = re.compile(
     r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:(?P<name>[A-Za-z0-9_-]{1,64})"
     r"(?::[A-Za-z0-9$_-]+)?$"
@@ -98,7 +98,7 @@ class RotatorRegistry:
         return None if parts is None else self.get(*parts)
 
     def put(self, record: RotatorRecord) -> None:
-        if not NAME_RE.match(record.name):
+        if not NAME_RE.fullmatch(record.name):
             raise ValueError("a rotator name is 1 to 64 letters, digits, '-' or '_'")
         if record.type not in TYPES:
             raise ValueError(f"unknown rotator type {record.type!r}")

@@ -240,5 +240,7 @@ def test_json_secret_value_is_returned_verbatim(sm: SmEnv) -> None:
 
 def test_invalid_names_and_tokens(sm: SmEnv) -> None:
     assert sm.error("CreateSecret", Name="bad name!").code == "InvalidParameterException"
+    # "$" in a pattern matches before a final newline: names are matched whole.
+    assert sm.error("CreateSecret", Name="name\n").code == "InvalidParameterException"
     err = sm.error("CreateSecret", Name="ok", SecretString="v", ClientRequestToken="short")
     assert err.code == "InvalidParameterException"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from strongroom.services.secretsmanager import errors
 
 # ASCII letters, digits and /_+=.@- (the CreateSecret Name rules).
-NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+NAME_RE = re.compile(r"[A-Za-z0-9/_+=.@-]+")  # fullmatch: "$" would admit a trailing newline
 MAX_NAME = 512
 _SUFFIX_RE = re.compile(r"^(?P<name>.+)-(?P<suffix>[A-Za-z0-9]{6})$")
 
@@ -36,7 +36,7 @@ class SecretRef:
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not name:
         raise errors.invalid_parameter("You must provide a name for the secret.")
-    if len(name) > MAX_NAME or not NAME_RE.match(name):
+    if len(name) > MAX_NAME or not NAME_RE.fullmatch(name):
         raise errors.invalid_parameter(
             "Invalid name. Must be a valid name containing alphanumeric characters, "
             "or any of the following: -/_+=.@!"
