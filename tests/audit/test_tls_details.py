@@ -11,7 +11,6 @@ these fields. Checked against what the client's own socket negotiated.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import http.client
 import json
 import ssl
@@ -28,11 +27,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from tests.support.live_server import STRONGROOM, LiveServer, free_port
+from tests.support.tls import self_signed_cert
 
 from strongroom.gateway.asgi import _tls_extension
 from strongroom.gateway.uvicorn_tls import tls_extension
@@ -50,37 +46,10 @@ class TlsServer:
         return f"localhost:{self.live.port}"
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
     base = tmp_path_factory.mktemp("tls-audit")
-    cert, key = _self_signed(base)
+    cert, key = self_signed_cert(base)
     port = free_port()
     data_dir = base / "data"
     data_dir.mkdir()
@@ -234,7 +203,7 @@ def test_extension_to_names() -> None:
 
 def test_extension_from_an_ssl_object(tmp_path: Path) -> None:
     """The server side of a real (in-memory) handshake, as uvicorn's transport holds it."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path)
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert, key)
     client_ctx = ssl.create_default_context(cafile=str(cert))

@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from strongroom.audit.log import AppendResult, AuditRow, RowKind
@@ -184,40 +184,20 @@ class SqliteAuditLog(SqlAuditLog):
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
         return list(self._conn("reader").execute(sql, tuple(params)).fetchall())
 
-    @staticmethod
-    def _txn(
-        conn: sqlite3.Connection, begin: str, statements: Sequence[tuple[str, Sequence[Any]]]
-    ) -> int:
-        conn.execute(begin)
-        try:
-            changed = 0
+    def _events_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
+        changed = 0
+        with _transaction(self._conn("plain"), "BEGIN IMMEDIATE") as conn:
             for sql, params in statements:
                 changed = conn.execute(sql, tuple(params)).rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return changed
 
-    def _events_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
-        return self._txn(self._conn("plain"), "BEGIN IMMEDIATE", statements)
-
     def _index_work(self, work: Callable[[Any], T]) -> T:
-        conn = self._conn("indexer")
-        # BEGIN IMMEDIATE would lock the attached events file too; this
+        # BEGIN IMMEDIATE would lock the attached events file too; the
         # first write takes the side file's lock (and only that one)
         # before anything in it has been read.
-        conn.execute("BEGIN")
-        try:
+        with _transaction(self._conn("indexer"), "BEGIN") as conn:
             conn.execute("UPDATE audit_meta SET value = value WHERE name = 'indexed_seq'")
-            result = work(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return result
+            return work(conn)
 
     # -- appends -----------------------------------------------------------------
 
@@ -287,8 +267,7 @@ class SqliteAuditLog(SqlAuditLog):
                 _insert_many(conn, _INSERT_EVENTS, values)
             result.inserted = len(values)
             return result
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn, "BEGIN IMMEDIATE"):
             if intents:
                 _insert_many(
                     conn,
@@ -310,11 +289,6 @@ class SqliteAuditLog(SqlAuditLog):
                 values = [v for v, k in zip(values, keep, strict=True) if k]
             _insert_many(conn, _INSERT_EVENTS, values)
             result.inserted = len(values)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return result
 
     def close(self) -> None:
@@ -340,6 +314,19 @@ _INSERT_EVENTS = (
     "read_only, attrs, body) VALUES "
 )
 _EVENTS_PER_STATEMENT = _MAX_PARAMS // 8
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
+    """``begin`` ... COMMIT, or ROLLBACK if anything (even a KeyboardInterrupt) escapes."""
+    conn.execute(begin)
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _event_values(row: AuditRow, recorded_at_us: int) -> tuple[Any, ...]:
