@@ -32,6 +32,9 @@ class Settings:
     # Largest request body accepted, in bytes (AWS services cap at a few MB).
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "info"
+    # The KMS seed file applied at every start (``strongroom server --seed``),
+    # and again after a dev-mode reset.
+    seed_file: Path | None = None
     # The audit trail (docs/design/audit.md). Disabling it is for benchmark
     # comparisons only: nothing is recorded and LookupEvents finds nothing.
     audit_enabled: bool = True
@@ -113,6 +116,8 @@ def settings_from_env(**overrides: object) -> Settings:
         values["max_body_bytes"] = int(v)
     if (v := _env("LOG_LEVEL")) is not None:
         values["log_level"] = v
+    if (v := _env("SEED")) is not None:
+        values["seed_file"] = Path(v)
     if (v := _env("AUDIT")) is not None:
         values["audit_enabled"] = _truthy(v)
     if (v := _env("AUDIT_RETENTION_DAYS")) is not None:
@@ -129,6 +134,6 @@ def settings_from_env(**overrides: object) -> Settings:
         values["audit_sync"] = v.lower()
     for key, value in overrides.items():
         if value is not None:
-            is_path = key in {"data_dir", "tls_cert", "tls_key", "audit_export_dir"}
+            is_path = key in {"data_dir", "tls_cert", "tls_key", "audit_export_dir", "seed_file"}
             values[key] = Path(str(value)) if is_path else value
     return Settings(**values)  # type: ignore[arg-type]

@@ -59,6 +59,11 @@ class Platform:
         for hook in self.on_reset:
             hook()
         self.identities.ensure_account(self.settings.default_account_id, "default")
+        if self.settings.seed_file is not None:
+            # The keys a --seed server starts with are part of its clean state.
+            from strongroom.services.kms.seed import seed_platform
+
+            seed_platform(self, self.settings.seed_file)
 
     def close(self) -> None:
         for hook in self.on_close:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.support.live_server import free_port, start_server
@@ -153,3 +154,22 @@ def test_usage_rejects_bad_periods(tmp_path: Path) -> None:
     empty = run("kms", "usage", "--data-dir", str(tmp_path), "--json", "--since", "2024-05-01")
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout)["Keys"] == []
+
+
+def test_dev_reset_applies_the_seed_again(tmp_path: Path) -> None:
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text(SEED)
+    server = start_server(tmp_path / "data", "--dev", "--seed", str(seed_file))
+    try:
+        kms = server.client("kms", ("test", "test"))
+        kms.create_key(Description="made after start")
+        assert len(kms.list_keys()["Keys"]) == 3
+        reset = urllib.request.Request(server.endpoint + "/_strongroom/reset", data=b"")
+        with urllib.request.urlopen(reset, timeout=30) as resp:
+            assert resp.status == 200
+        # The key made after start is gone; the seeded keys are back, usable.
+        assert sorted(k["KeyId"] for k in kms.list_keys()["Keys"]) == sorted([KEY_ID, HMAC_ID])
+        blob = kms.encrypt(KeyId="alias/payments", Plaintext=b"again")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"again"
+    finally:
+        server.stop()

@@ -97,6 +97,8 @@ def export_settings(settings: Settings) -> None:
     }
     if settings.audit_export_dir is not None:
         env["AUDIT_EXPORT_DIR"] = str(settings.audit_export_dir.resolve())
+    if settings.seed_file is not None:  # applied again by a dev-mode reset
+        env["SEED"] = str(settings.seed_file.resolve())
     for name, value in env.items():
         os.environ[f"STRONGROOM_{name}"] = value
 
@@ -193,6 +195,7 @@ def server(
         audit_retention_days=audit_retention_days,
         audit_export_dir=audit_export_dir,
         audit_export_interval=audit_export_interval,
+        seed_file=seed,
     )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -202,7 +205,7 @@ def server(
             "requests are NOT recorded."
         )
     try:
-        initialise(settings, seed)
+        initialise(settings, settings.seed_file)
     except AdminAuditError as exc:
         report_audit_failure(exc)
     except SeedError as exc:

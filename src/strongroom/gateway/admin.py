@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from strongroom import __version__
 from strongroom.gateway.request import HttpResponse
 from strongroom.platform import Platform
+from strongroom.services.kms.seed_fields import SeedError
+
+log = logging.getLogger("strongroom.gateway")
 
 
 def _json(status: int, payload: dict[str, object]) -> HttpResponse:
@@ -32,6 +36,11 @@ def handle_admin(platform: Platform, method: str, path: str) -> HttpResponse:
     if route == "/_strongroom/reset" and method == "POST":
         if not platform.settings.dev:
             return _json(403, {"error": "reset is only available in --dev mode"})
-        platform.reset()
+        try:
+            platform.reset()
+        except SeedError:  # the seed file changed since the server started
+            # Its problems may quote key material: the log has them, not the answer.
+            log.exception("dev reset: the seed file could not be applied")
+            return _json(409, {"status": "reset", "error": "seed file not applied (see the log)"})
         return _json(200, {"status": "reset"})
     return _json(404, {"error": f"no such endpoint: {method} {route}"})
