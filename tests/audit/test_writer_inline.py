@@ -94,3 +94,15 @@ def test_a_busy_log_is_tried_again_with_what_arrived_meanwhile() -> None:
     assert [[r.event_id for r in batch] for batch in log.appends] == [["e1", "e2"]]
     # Sealed exactly once, however many attempts it took.
     assert [r.body for r in log.appends[0]] == [b"audit/e1|{}", b"audit/e2|{}"]
+
+
+def test_a_log_that_stays_locked_fails_the_batch_after_the_timeout() -> None:
+    log = _Log()
+    log.busy = 10**9
+    writer = InlineWriter(log, PlainSealer(), timeout=0.05)  # type: ignore[arg-type]
+
+    async def scenario() -> bool:
+        return await writer.submit([_row(1)])
+
+    assert asyncio.run(scenario()) is False
+    assert log.appends == []

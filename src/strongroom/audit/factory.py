@@ -31,7 +31,7 @@ def open_trail(
     )
     async_writer: AsyncWriter | None = None
     if kind == "inline":
-        async_writer = InlineWriter(audit_log, sealer)
+        async_writer = InlineWriter(audit_log, sealer, timeout=settings.audit_write_timeout)
     elif kind == "process":
         async_writer = ProcessWriter(settings)
     return AuditTrail(

@@ -44,9 +44,12 @@ _RETRY_SECONDS = 0.0002
 class InlineWriter:
     """Batches per loop turn; seals and appends on the loop thread."""
 
-    def __init__(self, audit_log: AuditLog, sealer: Sealer) -> None:
+    def __init__(self, audit_log: AuditLog, sealer: Sealer, *, timeout: float = 10.0) -> None:
         self._log = audit_log
         self._sealer = sealer
+        # How long a batch may find the log taken before its requests fail.
+        self._timeout = timeout
+        self._busy_since: float | None = None
         self._rows: list[AuditRow] = []
         self._waiters: list[asyncio.Future[bool]] = []
         self._scheduled = False
@@ -76,11 +79,18 @@ class InlineWriter:
             return
         ok = self.write(rows)
         if ok is None:
-            # Another worker is appending: serve what else is ready and try
-            # again on a later turn; requests arriving meanwhile join.
-            self._scheduled = True
-            asyncio.get_running_loop().call_later(_RETRY_SECONDS, self._flush)
-            return
+            now = time.monotonic()
+            if self._busy_since is None:
+                self._busy_since = now
+            if now - self._busy_since < self._timeout:
+                # Another worker is appending: serve what else is ready and
+                # try again on a later turn; requests arriving meanwhile join.
+                self._scheduled = True
+                asyncio.get_running_loop().call_later(_RETRY_SECONDS, self._flush)
+                return
+            log.error("the audit log stayed locked for %.0f s; failing the batch", self._timeout)
+            ok = False
+        self._busy_since = None
         self._rows, self._waiters, self._sealed = [], [], 0
         for future in waiters:
             if not future.done():
