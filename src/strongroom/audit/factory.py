@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from strongroom.audit.backends import open_audit_log
+from strongroom.audit.indexer_process import IndexerProcess, QuietIndexer
 from strongroom.audit.trail import AsyncWriter, AuditTrail, Sealer
 from strongroom.audit.writer_inline import InlineWriter
 from strongroom.audit.writer_process import ProcessWriter
@@ -54,9 +55,16 @@ def install_audit(platform: Platform) -> None:
     platform.audit = trail
     if trail is None:
         return
-    # The writer process indexes as it goes; otherwise this job does, in
-    # bulk, when appends pause (it also catches up after a crash).
-    platform.jobs.add("audit-index", 1, trail.index_when_quiet)
+    # The lookup index is built in bulk when appends pause (it also catches
+    # up after a crash): by a process of its own beside a server's event
+    # loops, in the leader's job thread otherwise (the PostgreSQL writer
+    # processes also index as they go).
+    if isinstance(trail.async_writer, InlineWriter):
+        indexer = IndexerProcess(settings.store_url, settings.audit_write_timeout)
+        platform.on_close.append(indexer.close)
+        platform.jobs.add("audit-index", 1, indexer.ensure)
+    else:
+        platform.jobs.add("audit-index", 1, QuietIndexer(trail.log).run)
     platform.jobs.add("audit-retention", 3600, trail.expire)
     platform.jobs.add("audit-recover-abandoned", 60, trail.recover_abandoned)
     if settings.audit_export_dir is not None:

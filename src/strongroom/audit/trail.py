@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,11 +48,6 @@ class AsyncWriter(Protocol):
     def submit(self, rows: Sequence[AuditRow]) -> asyncio.Future[bool]: ...
 
     def close(self) -> None: ...
-
-
-# The lookup index waits while events keep arriving (lookups read the
-# unindexed tail directly), until this many are waiting.
-INDEX_BACKLOG = 40_000
 
 
 class Sealer(Protocol):
@@ -182,7 +176,6 @@ class AuditTrail:
         # the server's event loops use the async writer when there is one.
         self.writer = writer or GroupCommitWriter(audit_log)
         self.async_writer = async_writer
-        self._backlog_seen = -1
 
     # -- writing (the gateway) -------------------------------------------------
 
@@ -258,30 +251,6 @@ class AuditTrail:
         return [self.open(s) for s in self.log.lookup(query)]
 
     # -- background jobs ---------------------------------------------------------
-
-    def index(self, now: datetime, *, budget_seconds: float = 0.5) -> int:
-        """Bring the lookup index up to date (the job, every second)."""
-        deadline = time.monotonic() + budget_seconds
-        total = 0
-        while True:
-            done = self.log.index_pending(4096)
-            total += done
-            if done == 0 or time.monotonic() > deadline:
-                return total
-
-    def index_when_quiet(self, now: datetime) -> int:
-        """The index job of servers: index when appends pause, or when the
-        backlog reaches :data:`INDEX_BACKLOG`. Indexing is most of an
-        event's cost and is cheapest in bulk; lookups stay complete
-        meanwhile because they read unindexed events directly."""
-        backlog = self.log.last_seq() - self.log.indexed_seq()
-        growing = backlog > self._backlog_seen >= 0
-        self._backlog_seen = backlog
-        if backlog == 0 or (growing and backlog < INDEX_BACKLOG):
-            return 0
-        done = self.index(now)
-        self._backlog_seen = self.log.last_seq() - self.log.indexed_seq()
-        return done
 
     def expire(self, now: datetime) -> int:
         """Retention: delete events older than ``retention_days``."""
