@@ -18,14 +18,13 @@ import logging
 import select
 import socket
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime
 from typing import Any
 
 from strongroom.audit.log import AuditLog
-from strongroom.audit.wire import frame, split_frames
+from strongroom.audit.wire import run_child, spawn_child, split_frames, stop_child
 
 log = logging.getLogger("strongroom.audit")
 
@@ -89,20 +88,7 @@ class IndexerProcess:
         if self._proc is not None:
             log.warning("audit indexer exited (%s); starting it again", self._proc.returncode)
         self._stop_child()
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "strongroom.audit.indexer_process", str(child.fileno())],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-        except Exception:
-            parent.close()
-            raise
-        finally:
-            child.close()
-        parent.sendall(frame(self._config))
-        self._sock = parent
+        self._proc, self._sock = spawn_child("strongroom.audit.indexer_process", self._config)
 
     def close(self) -> None:
         """Stop the child for good (the platform is closing)."""
@@ -111,16 +97,9 @@ class IndexerProcess:
             self._stop_child()
 
     def _stop_child(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()  # the child sees end of file and exits
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        proc, sock = self._proc, self._sock
+        self._proc, self._sock = None, None
+        stop_child(proc, sock)
 
 
 def serve(sock: socket.socket) -> None:
@@ -153,14 +132,5 @@ def serve(sock: socket.socket) -> None:
         audit_log.close()
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="audit-indexer: %(levelname)s %(message)s")
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    try:
-        serve(sock)
-    finally:
-        sock.close()
-
-
 if __name__ == "__main__":
-    main()
+    run_child(serve, "audit-indexer")

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import select
 import socket
-import sys
 import threading
 import time
 from typing import Any
 
 from strongroom.audit.log import AuditRow
-from strongroom.audit.wire import ACK, split_frames, tuple_row
+from strongroom.audit.wire import ACK, run_child, split_frames, tuple_row
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -172,16 +171,7 @@ class _Sink:
             return False
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="audit-writer: %(levelname)s %(message)s")
+if __name__ == "__main__":
     # The worker has already said what there is to say about the root key.
     logging.getLogger("strongroom.crypto").setLevel(logging.ERROR)
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    try:
-        serve(sock)
-    finally:
-        sock.close()
-
-
-if __name__ == "__main__":
-    main()
+    run_child(serve, "audit-writer")

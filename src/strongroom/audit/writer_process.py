@@ -30,14 +30,13 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from strongroom.audit.log import AuditRow
-from strongroom.audit.wire import ACK, frame, row_tuple
+from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -79,19 +78,7 @@ class ProcessWriter:
         """Spawn the child (its imports take a moment; frames wait in the socket)."""
         if self._sock is not None:
             return
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "strongroom.audit.writer_child", str(child.fileno())],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-        except Exception:
-            parent.close()
-            raise
-        finally:
-            child.close()
-        parent.sendall(frame(self._config))
+        self._proc, parent = spawn_child("strongroom.audit.writer_child", self._config)
         parent.setblocking(False)
         self._sock = parent
         self._in.clear()
@@ -102,14 +89,8 @@ class ProcessWriter:
         sock, self._sock = self._sock, None
         if sock is not None:
             self._unbind(sock)
-            sock.close()  # the child sees end of file, finishes, and exits
         proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_child(proc, sock)  # the child sees end of file, finishes, and exits
 
     # -- submitting -------------------------------------------------------------------
 
