@@ -26,13 +26,14 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from strongroom.audit.log import AppendResult, AuditRow, RowKind
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
 from strongroom.forksafe import current_pid
 from strongroom.storage.migrations import migrate_sqlite
+from strongroom.storage.sqlite import sqlite_transaction
 
 T = TypeVar("T")
 
@@ -186,7 +187,7 @@ class SqliteAuditLog(SqlAuditLog):
 
     def _events_txn(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
         changed = 0
-        with _transaction(self._conn("plain"), "BEGIN IMMEDIATE") as conn:
+        with sqlite_transaction(self._conn("plain"), "BEGIN IMMEDIATE") as conn:
             for sql, params in statements:
                 changed = conn.execute(sql, tuple(params)).rowcount
         return changed
@@ -195,7 +196,7 @@ class SqliteAuditLog(SqlAuditLog):
         # BEGIN IMMEDIATE would lock the attached events file too; the
         # first write takes the side file's lock (and only that one)
         # before anything in it has been read.
-        with _transaction(self._conn("indexer"), "BEGIN") as conn:
+        with sqlite_transaction(self._conn("indexer"), "BEGIN") as conn:
             conn.execute("UPDATE audit_meta SET value = value WHERE name = 'indexed_seq'")
             return work(conn)
 
@@ -267,7 +268,7 @@ class SqliteAuditLog(SqlAuditLog):
                 _insert_many(conn, _INSERT_EVENTS, values)
             result.inserted = len(values)
             return result
-        with _transaction(conn, "BEGIN IMMEDIATE"):
+        with sqlite_transaction(conn, "BEGIN IMMEDIATE"):
             if intents:
                 _insert_many(
                     conn,
@@ -314,19 +315,6 @@ _INSERT_EVENTS = (
     "read_only, attrs, body) VALUES "
 )
 _EVENTS_PER_STATEMENT = _MAX_PARAMS // 8
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
-    """``begin`` ... COMMIT, or ROLLBACK if anything (even a KeyboardInterrupt) escapes."""
-    conn.execute(begin)
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _event_values(row: AuditRow, recorded_at_us: int) -> tuple[Any, ...]:

@@ -30,6 +30,23 @@ from strongroom.storage.base import LeaderLock, Store, Txn
 from strongroom.storage.keys import check_key, check_value, prefix_end
 from strongroom.storage.migrations import migrate_sqlite
 
+
+@contextmanager
+def sqlite_transaction(conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
+    """``begin`` ... COMMIT, or ROLLBACK if anything (even a KeyboardInterrupt) escapes.
+
+    ``conn`` is in autocommit mode (``isolation_level=None``), so this is the
+    only transaction; the key-value store and the audit log both use it."""
+    conn.execute(begin)
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 _GET = "SELECT value FROM kv WHERE key = ?"
 _PUT = (
     "INSERT INTO kv (key, value) VALUES (?, ?) "
@@ -246,15 +263,10 @@ class SqliteStore(Store):
         conn = self._writer()
         if conn.in_transaction:
             raise RuntimeError("transactions do not nest: use the Txn already open")
-        conn.execute("BEGIN IMMEDIATE")
         txn = _SqliteTxn(conn)
         try:
-            yield txn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            with sqlite_transaction(conn, "BEGIN IMMEDIATE"):
+                yield txn
         finally:
             txn._open = False
 
