@@ -210,12 +210,9 @@ class SqliteAuditLog(SqlAuditLog):
         add milliseconds to every batch; a blocking flock hands over the
         moment the holder is done.
         """
-        with self._append_mutex:
-            fcntl.flock(self._append_lock_fd(), fcntl.LOCK_EX)
-            try:
-                return self._append(rows, recorded_at_us)
-            finally:
-                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_UN)
+        result = self._locked_append(rows, recorded_at_us, wait=True)
+        assert result is not None  # a waiting append never finds the lock taken
+        return result
 
     def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult | None:
         """:meth:`append`, or None at once if another writer holds the lock.
@@ -225,11 +222,16 @@ class SqliteAuditLog(SqlAuditLog):
         context switches, measured at tens of microseconds a request);
         a loop that finds the lock taken serves other requests and tries
         again, with a bigger batch."""
-        if not self._append_mutex.acquire(blocking=False):
+        return self._locked_append(rows, recorded_at_us, wait=False)
+
+    def _locked_append(
+        self, rows: Sequence[AuditRow], recorded_at_us: int, *, wait: bool
+    ) -> AppendResult | None:
+        if not self._append_mutex.acquire(blocking=wait):
             return None
         try:
             try:
-                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 return None
             try:
