@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+from strongroom.audit.indexer_process import INDEX_BACKLOG
 from strongroom.audit.log import AuditRow
 from strongroom.audit.wire import ACK, run_child, split_frames, tuple_row
 from strongroom.config import Settings
@@ -23,9 +24,6 @@ from strongroom.config import Settings
 log = logging.getLogger("strongroom.audit")
 
 _INDEX_EVERY = 0.2  # seconds between indexing rounds
-# Under sustained load, index once this many events wait (lookups read up to
-# sql_log._MAX_TAIL unindexed events directly, so they stay complete).
-_INDEX_BACKLOG = 40_000
 # Minimum time between two commits: measured with the platform benchmark,
 # 1 ms halves the fsyncs under load and costs less latency than it saves;
 # longer windows starve the event loop of requests to serve.
@@ -135,12 +133,12 @@ class _Sink:
         """Keep the lookup index behind the appends, in bulk, off the commit
         path. Indexing is most of an event's cost, so under sustained load
         it waits until the appends pause or the backlog reaches
-        ``_INDEX_BACKLOG`` (lookups read unindexed events directly, so they
+        ``INDEX_BACKLOG`` (lookups read unindexed events directly, so they
         stay complete either way)."""
         while not self._stop.wait(_INDEX_EVERY):
             try:
                 busy = time.monotonic() - self.last_append < _INDEX_EVERY
-                if busy and self._log.last_seq() - self._log.indexed_seq() < _INDEX_BACKLOG:
+                if busy and self._log.last_seq() - self._log.indexed_seq() < INDEX_BACKLOG:
                     continue
                 while self._log.index_pending(4096) and not self._stop.is_set():
                     pass
