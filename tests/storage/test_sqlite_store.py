@@ -45,18 +45,20 @@ def test_files_are_private(tmp_path: Path) -> None:
 
 def test_threads_use_their_own_connections(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db")
-    conns: list[int] = []
+    # Hold the connections themselves: a dead thread's connection may be
+    # freed and its id() reused by the next thread's.
+    conns: list[object] = []
 
     def grab() -> None:
         store.get("k")
-        conns.append(id(store._reader()))
+        conns.append(store._reader())
 
     threads = [threading.Thread(target=grab) for _ in range(3)]
     for t in threads:
         t.start()
         t.join()
     grab()
-    assert len(set(conns)) == 4
+    assert len({id(c) for c in conns}) == 4
     store.close()
 
 
