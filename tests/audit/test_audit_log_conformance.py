@@ -200,6 +200,21 @@ def test_expire_removes_old_events_and_their_index(
     assert int(stored[0][1]) == new[0].event_time_us
 
 
+def test_expire_finds_late_recorded_old_events_in_every_partition(
+    audit_log: AuditLog, make_row: Callable[..., AuditRow]
+) -> None:
+    # Expiry finds old events through the index, not by scanning: an old
+    # event recorded late (a recovered request entry) sits among new ones.
+    new = [make_row(at=BASE_US + 10_000_000 + i) for i in range(4)]
+    audit_log.append(new[:2], BASE_US)
+    audit_log.index_pending()
+    late_old = make_row(at=BASE_US + 1, account="222222222222")
+    old_other_region = make_row(at=BASE_US + 2, region="eu-west-1")
+    audit_log.append([new[2], late_old, old_other_region, new[3]], BASE_US)
+    assert audit_log.expire(BASE_US + 5_000_000) == 2
+    assert sorted(e.event_id for e in audit_log.after(0, 10)) == sorted(r.event_id for r in new)
+
+
 def test_bodies_are_opaque_bytes(audit_log: AuditLog, make_row: Callable[..., AuditRow]) -> None:
     blob = bytes(range(256)) * 40
     row = make_row(body=blob)

@@ -132,6 +132,15 @@ class SqlAuditLog(AuditLog):
         rows = self._fetch(f"SELECT value FROM {self.t.meta} WHERE name = 'indexed_seq'", ())
         return int(rows[0][0]) if rows else 0
 
+    def catch_up(self) -> None:
+        """Index every event appended before this call.
+
+        Bounded on purpose: "until nothing is left" never ends while
+        requests keep appending faster than one caller indexes."""
+        target = self.last_seq()
+        while self.indexed_seq() < target and self.index_pending(65536):
+            pass
+
     def index_pending(self, limit: int = 1024) -> int:
         t, ph = self.t, self.t.ph
 
@@ -214,8 +223,7 @@ class SqlAuditLog(AuditLog):
         if self.last_seq() - mark > _MAX_TAIL:
             # The index fell far behind (a rebuild, a burst): catch up first
             # rather than filter a long tail here.
-            while self.index_pending(65536):
-                pass
+            self.catch_up()
             mark = self.indexed_seq()
         indexed = self._lookup_indexed(q, account, region)
         tail = self._lookup_tail(q, account, region, mark)
@@ -347,27 +355,37 @@ class SqlAuditLog(AuditLog):
     # -- retention -------------------------------------------------------------
 
     def expire(self, event_time_before_us: int, batch: int = 1000) -> int:
-        """Per partition, the oldest events, ``batch`` at a time (no lock
-        is held for long and the work is proportional to what expires);
-        then the posting rows: whole rows older than the cutoff go, rows
-        that straddle it keep only their newer entries."""
-        while self.index_pending(65536):  # everything expirable is indexed first
-            pass
+        """Delete the events older than the cutoff, ``batch`` rows per
+        transaction so live writers are never held up long; how many went.
+        Then the posting rows: whole rows older than the cutoff go, rows
+        that straddle it keep only their newer entries.
+
+        The events table has no index on time (appends stay cheap), and a
+        scan of it reads the whole log, hourly. The index has what is
+        needed: every event has an entry under ALL, and a posting row
+        says how old its oldest entry is, so the expired events are found
+        by reading the few ALL rows that hold one."""
+        self.catch_up()  # everything expirable is indexed first
         ph, t = self.t.ph, self.t
-        gone = 0
+        expired: list[int] = []
         for account, region in self.partitions():
-            while True:
-                rows = self._fetch(
-                    f"SELECT seq FROM {t.events} WHERE account = {ph} AND region = {ph} "
-                    f"AND event_time < {ph} ORDER BY seq LIMIT {ph}",
-                    (account, region, event_time_before_us, batch),
-                )
-                if not rows:
-                    break
-                seqs = [int(r[0]) for r in rows]
-                marks = ", ".join([ph] * len(seqs))
-                self._events_txn([(f"DELETE FROM {t.events} WHERE seq IN ({marks})", seqs)])
-                gone += len(seqs)
+            rows = self._fetch(
+                f"SELECT entries FROM {t.postings} WHERE account = {ph} AND region = {ph} "
+                f"AND attr = '{ALL}' AND value = '' AND min_time < {ph}",
+                (account, region, event_time_before_us),
+            )
+            for (blob,) in rows:
+                entries = postings.entries_of(blob)
+                expired += [
+                    int(entries[i + 1])
+                    for i in range(0, len(entries), 2)
+                    if entries[i] < event_time_before_us
+                ]
+        gone = 0
+        for start in range(0, len(expired), batch):
+            seqs = expired[start : start + batch]
+            marks = ", ".join([ph] * len(seqs))
+            gone += self._events_txn([(f"DELETE FROM {t.events} WHERE seq IN ({marks})", seqs)])
         self._expire_postings(event_time_before_us)
         return gone
 
