@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -216,13 +216,11 @@ def server(
         raise SystemExit(EXIT_STORE_UNAVAILABLE) from None
     export_settings(settings)
     scheme = "https" if settings.tls_cert else "http"
-    console.print(f"Strongroom listening on {scheme}://{settings.host}:{settings.port}")
-    uvicorn.run(
-        "strongroom.gateway.asgi:create_app",
+    options: dict[str, Any] = dict(
+        app="strongroom.gateway.asgi:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         log_level=settings.log_level,
@@ -233,3 +231,30 @@ def server(
         http=TlsHttpToolsProtocol if settings.tls_cert else CoalescingHttpToolsProtocol,
         lifespan="on",
     )
+    if settings.workers > 1:
+        # Not uvicorn's supervisor: its workers share one listening socket,
+        # and under a burst of connections one worker takes nearly all of
+        # them (docstring of strongroom.gateway.workers).
+        _serve_workers(settings, options, scheme)
+        return
+    console.print(f"Strongroom listening on {scheme}://{settings.host}:{settings.port}")
+    uvicorn.run(**options, workers=settings.workers)
+
+
+def _serve_workers(settings: Settings, options: dict[str, Any], scheme: str) -> None:
+    from strongroom.gateway.workers import STARTUP_FAILURE, StartupFailure, Supervisor
+
+    try:
+        supervisor = Supervisor(settings.workers, options)
+    except OSError as exc:
+        err_console.print(
+            f"[red]error:[/] cannot listen on {settings.host}:{settings.port}: "
+            f"{exc.strerror or exc}"
+        )
+        raise SystemExit(STARTUP_FAILURE) from None
+    console.print(f"Strongroom listening on {scheme}://{settings.host}:{supervisor.port}")
+    try:
+        supervisor.run()
+    except StartupFailure as exc:
+        err_console.print(f"[red]error:[/] {exc}; the server has stopped (see the log above)")
+        raise SystemExit(STARTUP_FAILURE) from None
