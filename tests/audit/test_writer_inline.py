@@ -1,33 +1,33 @@
-"""The inline audit writer: one append per loop turn, failures fail the batch."""
+"""The inline audit writer: one spool write per loop turn, failures fail the batch."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.spool import SpoolWriter, parse, spool_files
 from strongroom.audit.trail import PlainSealer
 from strongroom.audit.writer_inline import InlineWriter
 
 
-class _Log:
-    def __init__(self, fail: bool = False) -> None:
-        self.appends: list[list[AuditRow]] = []
-        self.fail = fail
-        self.busy = 0  # answer "busy" this many times first
+class _Spool:
+    """Records each write as (rows, sync), as a SpoolWriter would persist them."""
 
-    def append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> None:
+    def __init__(self, fail: bool = False) -> None:
+        self.writes: list[tuple[list[AuditRow], bool]] = []
+        self.fail = fail
+        self.closed = False
+
+    def write(self, rows: Sequence[AuditRow], recorded_at_us: int, *, sync: bool) -> None:
         if self.fail:
             raise OSError("disk full")
-        self.appends.append([dataclasses.replace(r) for r in rows])
+        self.writes.append(([dataclasses.replace(r) for r in rows], sync))
 
-    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> bool | None:
-        if self.busy:
-            self.busy -= 1
-            return None
-        self.append(rows, recorded_at_us)
-        return True
+    def close(self) -> None:
+        self.closed = True
 
 
 class _Sealer(PlainSealer):
@@ -35,74 +35,102 @@ class _Sealer(PlainSealer):
         return path.encode() + b"|" + plaintext
 
 
-def _row(n: int) -> AuditRow:
-    return AuditRow(RowKind.EVENT, f"e{n}", "000000000000", "us-east-1", n, True, (), b"{}", None)
+def _row(n: int, kind: RowKind = RowKind.EVENT) -> AuditRow:
+    return AuditRow(kind, f"e{n}", "000000000000", "us-east-1", n, True, (), b"{}", None)
 
 
-def test_requests_of_one_turn_share_one_sealed_append() -> None:
-    log = _Log()
-    writer = InlineWriter(log, _Sealer())  # type: ignore[arg-type]
+def _writer(spool: object, *, sync_every_batch: bool = False) -> InlineWriter:
+    return InlineWriter(spool, _Sealer(), sync_every_batch=sync_every_batch)  # type: ignore[arg-type]
+
+
+def _ids(spool: _Spool) -> list[list[str]]:
+    return [[r.event_id for r in rows] for rows, _ in spool.writes]
+
+
+def test_requests_of_one_turn_share_one_sealed_write() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
 
     async def scenario() -> list[bool]:
+        # Submitted in the same turn: one batch. The later submit comes in
+        # a later turn, so it is a batch of its own.
         first = [writer.submit([_row(n)]) for n in range(3)]
         results = list(await asyncio.gather(*first))
         results.append(await writer.submit([_row(3), _row(4)]))
         return results
 
     assert asyncio.run(scenario()) == [True, True, True, True]
-    assert [[r.event_id for r in batch] for batch in log.appends] == [
-        ["e0", "e1", "e2"],
-        ["e3", "e4"],
-    ]
-    assert log.appends[0][0].body == b"audit/e0|{}"
+    assert _ids(spool) == [["e0", "e1", "e2"], ["e3", "e4"]]
+    # Sealed under the event's own path before it reaches the spool.
+    assert spool.writes[0][0][0].body == b"audit/e0|{}"
     assert (writer.batches, writer.rows) == (2, 5)
 
 
-def test_a_failed_append_fails_every_request_in_the_batch() -> None:
-    writer = InlineWriter(_Log(fail=True), PlainSealer())  # type: ignore[arg-type]
+def test_a_real_spool_file_holds_one_frame_per_turn(tmp_path: Path) -> None:
+    spool = SpoolWriter(str(tmp_path / "spool"))
+    writer = _writer(spool)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(writer.submit([_row(n)]) for n in range(3)))
+        await writer.submit([_row(3)])
+
+    asyncio.run(scenario())
+    writer.close()
+    (name,) = spool_files(spool.directory)
+    parsed = parse((tmp_path / "spool" / name).read_bytes())
+    assert not parsed.damaged
+    assert [[r.event_id for r in f.rows] for f in parsed.frames] == [["e0", "e1", "e2"], ["e3"]]
+    assert parsed.frames[0].rows[1].body == b"audit/e1|{}"
+
+
+def test_a_batch_with_an_intent_is_synced_and_pure_events_are_not() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
+
+    async def scenario() -> None:
+        # A request entry precedes a change: it must be on disk before the
+        # change can be. Events alone only need to survive kill -9.
+        await writer.submit([_row(1)])
+        await asyncio.gather(writer.submit([_row(2)]), writer.submit([_row(3, RowKind.INTENT)]))
+
+    asyncio.run(scenario())
+    assert [(ids, sync) for ids, (_, sync) in zip(_ids(spool), spool.writes, strict=True)] == [
+        (["e1"], False),
+        (["e2", "e3"], True),
+    ]
+
+
+def test_sync_every_batch_syncs_event_only_batches_too() -> None:
+    spool = _Spool()
+    writer = _writer(spool, sync_every_batch=True)  # audit_sync=full
+
+    async def scenario() -> None:
+        await writer.submit([_row(1)])
+        await writer.submit([_row(2, RowKind.INTENT)])
+
+    asyncio.run(scenario())
+    assert [sync for _, sync in spool.writes] == [True, True]
+
+
+def test_a_failed_write_fails_every_request_in_the_batch() -> None:
+    writer = _writer(_Spool(fail=True))
 
     async def scenario() -> list[bool]:
         return list(await asyncio.gather(*(writer.submit([_row(n)]) for n in range(2))))
 
     assert asyncio.run(scenario()) == [False, False]
-    assert writer.batches == 0
+    # Nothing was persisted, so nothing is counted.
+    assert (writer.batches, writer.rows) == (0, 0)
 
 
-def test_close_fails_requests_still_waiting() -> None:
-    writer = InlineWriter(_Log(), PlainSealer())  # type: ignore[arg-type]
+def test_close_fails_requests_still_waiting_and_closes_the_spool() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
 
     async def scenario() -> bool:
         pending = writer.submit([_row(1)])
-        writer.close()
+        writer.close()  # before the turn that would have written it
         return await pending
 
     assert asyncio.run(scenario()) is False
-
-
-def test_a_busy_log_is_tried_again_with_what_arrived_meanwhile() -> None:
-    log = _Log()
-    log.busy = 2
-    writer = InlineWriter(log, _Sealer())  # type: ignore[arg-type]
-
-    async def scenario() -> list[bool]:
-        first = writer.submit([_row(1)])
-        await asyncio.sleep(0)  # the first attempt finds the log busy
-        second = writer.submit([_row(2)])
-        return list(await asyncio.gather(first, second))
-
-    assert asyncio.run(scenario()) == [True, True]
-    assert [[r.event_id for r in batch] for batch in log.appends] == [["e1", "e2"]]
-    # Sealed exactly once, however many attempts it took.
-    assert [r.body for r in log.appends[0]] == [b"audit/e1|{}", b"audit/e2|{}"]
-
-
-def test_a_log_that_stays_locked_fails_the_batch_after_the_timeout() -> None:
-    log = _Log()
-    log.busy = 10**9
-    writer = InlineWriter(log, PlainSealer(), timeout=0.05)  # type: ignore[arg-type]
-
-    async def scenario() -> bool:
-        return await writer.submit([_row(1)])
-
-    assert asyncio.run(scenario()) is False
-    assert log.appends == []
+    assert spool.writes == [] and spool.closed

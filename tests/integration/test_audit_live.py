@@ -18,22 +18,22 @@ from strongroom.audit.verify import verify_export
 
 
 def test_requests_fail_while_the_trail_cannot_be_written(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", env={"STRONGROOM_AUDIT_WRITE_TIMEOUT": "0.5"})
+    data = tmp_path / "data"
+    data.mkdir()
+    # A file where the audit spool directory goes: no batch can be written
+    # (root ignores permissions, so they cannot be used to refuse it).
+    blocker = data / "strongroom.db-audit-spool"
+    blocker.write_text("not a directory")
+    server = start_server(data)
     try:
         iam, sts = server.client("iam"), server.client("sts")
-        assert sts.get_caller_identity()["Account"] == "000000000000"  # writer is up
-        lock = sqlite3.connect(tmp_path / "data" / "strongroom.db", isolation_level=None)
-        lock.execute("BEGIN IMMEDIATE")  # hold the database write lock
-        try:
-            with pytest.raises(ClientError) as refused:
-                iam.create_user(UserName="never-created")
-            assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
-            with pytest.raises(ClientError) as withheld:
-                sts.get_caller_identity()
-            assert withheld.value.response["Error"]["Code"] == "InternalFailure"
-        finally:
-            lock.execute("ROLLBACK")
-            lock.close()
+        with pytest.raises(ClientError) as refused:
+            iam.create_user(UserName="never-created")
+        assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
+        with pytest.raises(ClientError) as withheld:
+            sts.get_caller_identity()
+        assert withheld.value.response["Error"]["Code"] == "InternalFailure"
+        blocker.unlink()
         with pytest.raises(ClientError) as missing:
             iam.get_user(UserName="never-created")
         assert missing.value.response["Error"]["Code"] == "NoSuchEntity"
@@ -42,6 +42,33 @@ def test_requests_fail_while_the_trail_cannot_be_written(tmp_path: Path) -> None
             for e in server.client("cloudtrail").lookup_events(MaxResults=50)["Events"]
         ]
         assert "CreateUser" not in names  # nothing ran, nothing was recorded
+        assert "GetUser" in names  # the trail works again
+    finally:
+        server.stop()
+
+
+def test_requests_fail_while_the_database_is_locked_with_the_process_writer(
+    tmp_path: Path,
+) -> None:
+    # The writer process appends to the database itself: a database nobody
+    # can write to fails requests after the write timeout.
+    server = start_server(
+        tmp_path / "data",
+        env={"STRONGROOM_AUDIT_WRITE_TIMEOUT": "0.5", "STRONGROOM_AUDIT_WRITER": "process"},
+    )
+    try:
+        sts = server.client("sts")
+        assert sts.get_caller_identity()["Account"] == "000000000000"  # writer is up
+        lock = sqlite3.connect(tmp_path / "data" / "strongroom.db", isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # hold the database write lock
+        try:
+            with pytest.raises(ClientError) as withheld:
+                sts.get_caller_identity()
+            assert withheld.value.response["Error"]["Code"] == "InternalFailure"
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        assert sts.get_caller_identity()["Account"] == "000000000000"
     finally:
         server.stop()
 

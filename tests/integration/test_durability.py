@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.support.live_server import start_server
+from tests.support.live_server import database_bytes, start_server
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_no_secret_in_database_files(tmp_path: Path) -> None:
         ]
     finally:
         live.stop(signal.SIGKILL)  # leave the WAL un-checkpointed: scan it too
-    raw = b"".join(p.read_bytes() for p in data_dir.glob("strongroom.db*"))
+    raw = database_bytes(data_dir)
     assert raw, "database files not found"
     for secret in secrets:
         assert secret.encode() not in raw

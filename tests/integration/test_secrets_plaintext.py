@@ -9,7 +9,7 @@ import os
 import uuid
 from pathlib import Path
 
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, database_bytes
 
 from strongroom.bootstrap import open_platform
 from strongroom.config import settings_from_env
@@ -35,11 +35,7 @@ def test_no_plaintext_secret_values_anywhere(server: LiveServer) -> None:
         # The values really are there to be found when asked for properly.
         assert sm.get_secret_value(SecretId=name)["SecretBinary"] == binary
 
-    files = b"".join(
-        p.read_bytes()
-        for p in Path(server.data_dir).iterdir()
-        if p.name.startswith("strongroom.db")
-    )
+    files = database_bytes(Path(server.data_dir))
     assert files  # the SQLite database (and its WAL) were read
     platform = open_platform(settings_from_env(data_dir=server.data_dir))
     try:

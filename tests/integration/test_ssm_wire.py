@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, database_bytes
 
 
 @pytest.fixture()
@@ -180,7 +180,7 @@ def test_secure_strings_and_no_plaintext_on_disk(server: LiveServer, ssm: Any, r
     assert meta[f"{root}/default"]["KeyId"] == "alias/aws/ssm"
     assert meta[f"{root}/customer"]["KeyId"] == key
     assert kms.describe_key(KeyId="alias/aws/ssm")["KeyMetadata"]["KeyManager"] == "AWS"
-    raw = b"".join(p.read_bytes() for p in server.data_dir.glob("strongroom.db*"))
+    raw = database_bytes(server.data_dir)
     assert raw, "database files not found"
     for value in secrets.values():
         assert value.encode() not in raw

@@ -83,6 +83,19 @@ class LiveServer:
                 self.process.wait()
 
 
+def database_bytes(data_dir: Path) -> bytes:
+    """Every byte the server keeps about its data: the database, its WAL and
+    side files, and the audit spool's files (for plaintext scans)."""
+    files = [
+        f
+        for p in sorted(Path(data_dir).iterdir())
+        if p.name.startswith("strongroom.db")
+        for f in ([p] if p.is_file() else sorted(p.iterdir()))
+        if f.is_file()
+    ]
+    return b"".join(f.read_bytes() for f in files)
+
+
 def wait_healthy(
     url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
 ) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from strongroom.audit.backends import open_audit_log
 from strongroom.audit.indexer_process import IndexerProcess, QuietIndexer
+from strongroom.audit.sqlite_log import SqliteAuditLog
 from strongroom.audit.trail import AsyncWriter, AuditTrail, Sealer
 from strongroom.audit.writer_inline import InlineWriter
 from strongroom.audit.writer_process import ProcessWriter
@@ -32,7 +33,11 @@ def open_trail(
     )
     async_writer: AsyncWriter | None = None
     if kind == "inline":
-        async_writer = InlineWriter(audit_log, sealer, timeout=settings.audit_write_timeout)
+        if not isinstance(audit_log, SqliteAuditLog):
+            raise ValueError("STRONGROOM_AUDIT_WRITER=inline needs a SQLite store")
+        async_writer = InlineWriter(
+            audit_log.spool_writer(), sealer, sync_every_batch=settings.audit_sync == "full"
+        )
     elif kind == "process":
         async_writer = ProcessWriter(settings)
     return AuditTrail(

@@ -1,11 +1,14 @@
-"""The lookup index job in a process of its own (servers on SQLite).
+"""The audit spool's mover and the lookup index job, in a process of their
+own (servers on SQLite).
 
 Indexing (strongroom.audit.postings) is partly Python: run as a thread of
 the leader worker it took the interpreter lock from that worker's event
 loop for milliseconds at a time, which cost the audited server ~15 % of
-its throughput while the job ran. This process only reads events and
-writes the side file's posting rows, so it needs neither the barrier nor
-the key-value store: the database URL is all it gets.
+its throughput while the job ran. Moving the spool into the events table
+(every few milliseconds, strongroom.audit.spool) is the same kind of
+work. This process moves sealed bytes, reads events and writes the side
+file's posting rows, so it needs neither the barrier nor the key-value
+store: the database URL is all it gets.
 
 The leader's ``audit-index`` job keeps one running (:meth:`IndexerProcess.ensure`);
 it exits when its parent goes (end of file on the socket), so a new leader
@@ -32,6 +35,9 @@ log = logging.getLogger("strongroom.audit")
 # tail directly), until this many are waiting.
 INDEX_BACKLOG = 40_000
 _EVERY = 1.0  # seconds between two looks at the backlog
+# Seconds between two moves of the spool into the database: often, so that
+# each move is small and readers rarely find much left to move themselves.
+_INGEST_EVERY = 0.02
 _BUDGET = 0.5  # seconds of indexing at most per look
 
 
@@ -119,11 +125,19 @@ def serve(sock: socket.socket) -> None:
         str(config["store_url"]), write_timeout=float(config["write_timeout"])
     )
     indexer = QuietIndexer(audit_log)
+    next_index = time.monotonic() + _EVERY
     try:
         while True:
-            ready, _, _ = select.select([sock], [], [], _EVERY)
+            ready, _, _ = select.select([sock], [], [], _INGEST_EVERY)
             if ready and not sock.recv(1 << 16):
                 return  # the parent has gone
+            try:
+                audit_log.ingest()
+            except Exception:  # readers move the spool themselves meanwhile
+                log.exception("audit spool could not be moved into the database")
+            if time.monotonic() < next_index:
+                continue
+            next_index = time.monotonic() + _EVERY
             try:
                 indexer.run()
             except Exception:  # derived data: lookups read unindexed events anyway

@@ -65,6 +65,9 @@ class AuditRow:
     # event, or the recovery of abandoned intents) inserts its event, so an
     # event is never stored twice.
     completes: str | None = None
+    # The events table's ``attrs`` value when already known (rows read
+    # back from the spool carry it instead of ``attrs``).
+    attrs_column: str | None = None
 
     def to_pending(self) -> bytes:
         return json.dumps(
@@ -157,10 +160,10 @@ class AuditLog(ABC):
         intent (see :attr:`AuditRow.completes`).
         """
 
-    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult | None:
-        """:meth:`append`, or None without waiting when other writers hold
-        the log (backends that can tell); the caller tries again later."""
-        return self.append(rows, recorded_at_us)
+    def ingest(self) -> int:
+        """Move spooled batches into the log (strongroom.audit.spool); how
+        many rows. Logs without a spool have nothing to do."""
+        return 0
 
     @abstractmethod
     def lookup(self, query: LookupQuery) -> list[StoredEvent]:

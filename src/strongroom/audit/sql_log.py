@@ -93,6 +93,8 @@ def attrs_json(row: AuditRow) -> str:
     """The ``attrs`` column: every index entry of ``row`` but ALL and
     ReadOnly (implied), as JSON ``[[attr, value], ...]`` (written by hand:
     this runs for every event)."""
+    if row.attrs_column is not None:
+        return row.attrs_column
     head = f'[["i",{_quote(row.event_id)}]'
     return head + "".join(f',["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
 

@@ -21,21 +21,38 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from strongroom.audit.log import AppendResult, AuditRow, RowKind
+from strongroom.audit.log import (
+    AppendResult,
+    AuditRow,
+    LookupQuery,
+    PendingIntent,
+    RowKind,
+    StoredEvent,
+)
+from strongroom.audit.spool import (
+    DAMAGED_SUFFIX,
+    Frame,
+    SpoolWriter,
+    is_finished,
+    parse,
+    spool_files,
+)
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
 from strongroom.forksafe import current_pid
 from strongroom.storage.migrations import migrate_sqlite
 from strongroom.storage.sqlite import sqlite_transaction
 
 T = TypeVar("T")
+log = logging.getLogger("strongroom.audit")
 
 _INDEX_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit_postings (account TEXT NOT NULL, region TEXT NOT NULL, "
@@ -90,7 +107,9 @@ class SqliteAuditLog(SqlAuditLog):
         self._append_sync = "FULL" if durable else "NORMAL"
         # flock for appends (per open file: the mutex orders this process's threads)
         self._append_mutex = threading.Lock()
-        self._lock_fd: int | None = None
+        self._ingest_mutex = threading.Lock()
+        self._reported_damage: set[tuple[str, int]] = set()
+        self._lock_fds: dict[str, int] = {}  # lock file suffix -> descriptor
         self._lock_pid = current_pid()
         migrate_sqlite(self._conn("plain"))  # a no-op when the store already migrated
         self._open_index()
@@ -206,48 +225,37 @@ class SqliteAuditLog(SqlAuditLog):
         """Appends from every process queue on an flock first.
 
         SQLite's own busy handler waits by sleeping (1, 2, 5, 10 ms...), so
-        two workers' writer processes taking turns on the write lock would
-        add milliseconds to every batch; a blocking flock hands over the
-        moment the holder is done.
+        two processes taking turns on the write lock would add milliseconds
+        to every batch; a blocking flock hands over the moment the holder
+        is done.
         """
-        result = self._locked_append(rows, recorded_at_us, wait=True)
-        assert result is not None  # a waiting append never finds the lock taken
-        return result
+        with self._appending():
+            return self._append(rows, recorded_at_us)
 
-    def try_append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult | None:
-        """:meth:`append`, or None at once if another writer holds the lock.
-
-        For event loops: blocking on the lock put the worker to sleep and
-        woke it again for every batch that met another worker's (two
-        context switches, measured at tens of microseconds a request);
-        a loop that finds the lock taken serves other requests and tries
-        again, with a bigger batch."""
-        return self._locked_append(rows, recorded_at_us, wait=False)
-
-    def _locked_append(
-        self, rows: Sequence[AuditRow], recorded_at_us: int, *, wait: bool
-    ) -> AppendResult | None:
-        if not self._append_mutex.acquire(blocking=wait):
-            return None
-        try:
+    @contextlib.contextmanager
+    def _appending(self) -> Iterator[None]:
+        """Hold the appenders' lock (this process's threads, then processes)."""
+        with self._append_mutex:
+            fd = self._append_lock_fd()
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                return None
-            try:
-                return self._append(rows, recorded_at_us)
+                yield
             finally:
-                fcntl.flock(self._append_lock_fd(), fcntl.LOCK_UN)
-        finally:
-            self._append_mutex.release()
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _append_lock_fd(self) -> int:
-        if self._lock_fd is None or self._lock_pid != current_pid():
-            self._lock_fd = os.open(
-                f"{self.path}.audit-append.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+        return self._lock_file(".audit-append.lock")
+
+    def _lock_file(self, suffix: str) -> int:
+        """A descriptor of ``<database><suffix>``, for flock (per process)."""
+        if self._lock_pid != current_pid():
+            self._lock_fds, self._lock_pid = {}, current_pid()
+        fd = self._lock_fds.get(suffix)
+        if fd is None:
+            fd = self._lock_fds[suffix] = os.open(
+                f"{self.path}{suffix}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
             )
-            self._lock_pid = current_pid()
-        return self._lock_fd
+        return fd
 
     def _append(self, rows: Sequence[AuditRow], recorded_at_us: int) -> AppendResult:
         """Usually ONE statement per batch, whatever its size.
@@ -260,44 +268,171 @@ class SqliteAuditLog(SqlAuditLog):
         reused, in commit order (writers hold the database write lock).
         """
         conn = self._conn("plain")
-        result = AppendResult()
-        intents = [r for r in rows if r.kind is RowKind.INTENT]
-        events = [r for r in rows if r.kind is RowKind.EVENT]
-        values = [_event_values(r, recorded_at_us) for r in events]
-        simple = not intents and all(r.completes is None for r in events)
-        if simple and len(values) <= _EVENTS_PER_STATEMENT:
-            if values:
-                _insert_many(conn, _INSERT_EVENTS, values)
-            result.inserted = len(values)
-            return result
+        simple = all(r.kind is RowKind.EVENT and r.completes is None for r in rows)
+        if simple and len(rows) <= _ROWS_PER_STATEMENT:
+            if rows:
+                _insert_many(conn, _INSERT_EVENTS, [_event_values(r, recorded_at_us) for r in rows])
+            return AppendResult(inserted=len(rows))
         with sqlite_transaction(conn, "BEGIN IMMEDIATE"):
-            if intents:
-                _insert_many(
-                    conn,
-                    "INSERT OR REPLACE INTO audit_pending (event_id, recorded_at, row) VALUES ",
-                    [(r.event_id, recorded_at_us, r.to_pending()) for r in intents],
+            return _insert_rows(conn, [(r, recorded_at_us) for r in rows])
+
+    # -- the spool (strongroom.audit.spool) ----------------------------------------
+
+    @property
+    def spool_dir(self) -> str:
+        return f"{self.path}-audit-spool"
+
+    def spool_writer(self) -> SpoolWriter:
+        """This process's writer of spool files, for the inline writer."""
+        return SpoolWriter(self.spool_dir)
+
+    def ingest(self) -> int:
+        """Move every whole batch the spool holds into the events table, in
+        file order; how many rows. Exactly once: a file's offset advances
+        in the transaction that inserts its rows. Ingesters (the indexer
+        process, readers in any process) take turns on a lock file."""
+        names = spool_files(self.spool_dir)
+        if not names:
+            return 0
+        with self._ingest_mutex:
+            fd = self._lock_file(".audit-ingest.lock")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                total = sum(self._ingest_file(name) for name in names)
+                self._forget_spool_files()
+                return total
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _ingest_file(self, name: str) -> int:
+        path = os.path.join(self.spool_dir, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # retired meanwhile
+            return 0
+        try:
+            # Asked before reading: a file finished now has all its bytes.
+            finished = is_finished(fd)
+            size = os.fstat(fd).st_size
+            rows = self._fetch("SELECT offset FROM audit_spool WHERE file = ?", (name,))
+            offset = int(rows[0][0]) if rows else 0
+            if offset == _RETIRED:  # moved in full; only the unlink was lost
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                return 0
+            total = 0
+            damaged = False
+            while offset < size:
+                parsed = parse(os.pread(fd, min(size - offset, _INGEST_BYTES), offset))
+                if not parsed.frames and not parsed.damaged and size - offset > _INGEST_BYTES:
+                    parsed = parse(os.pread(fd, size - offset, offset))  # one huge frame
+                offset += parsed.consumed
+                if parsed.frames:
+                    total += self._ingest_frames(name, parsed.frames, offset)
+                if parsed.damaged:
+                    damaged = True
+                    break
+                if not parsed.frames:
+                    break
+            if damaged:
+                self._set_aside(name, path, offset, finished)
+            elif finished:
+                if offset < size:
+                    # Its writer stopped in the middle of a batch, whose
+                    # requests therefore failed with it.
+                    log.warning(
+                        "audit spool file %s: %d bytes of an unfinished batch dropped",
+                        name,
+                        size - offset,
+                    )
+                self._retire(name, path)
+            return total
+        finally:
+            os.close(fd)
+
+    def _ingest_frames(self, name: str, frames: list[Frame], offset: int) -> int:
+        items = [(row, frame.recorded_at_us) for frame in frames for row in frame.rows]
+        with self._appending(), sqlite_transaction(self._conn("plain"), "BEGIN IMMEDIATE") as conn:
+            _insert_rows(conn, items)
+            conn.execute(
+                "INSERT INTO audit_spool (file, offset) VALUES (?, ?) "
+                "ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+                (name, offset),
+            )
+        return len(items)
+
+    def _set_aside(self, name: str, path: str, offset: int, finished: bool) -> None:
+        """Bytes that are not a frame (a bug, or the disk): nothing after
+        them is read. Once its writer is done the file is renamed out of
+        the spool and kept for an operator; until then it is reported once."""
+        if (name, offset) not in self._reported_damage:
+            self._reported_damage.add((name, offset))
+            log.error(
+                "audit spool file %s is damaged at byte %d; the events after it are not "
+                "moved into the database",
+                name,
+                offset,
+            )
+        if finished:
+            os.replace(path, path + DAMAGED_SUFFIX)
+
+    def _retire(self, name: str, path: str) -> None:
+        """Delete a finished, ingested file once what came from it is on
+        disk (one synchronous commit flushes the WAL up to it)."""
+        conn = self._conn("plain")
+        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            with self._appending(), sqlite_transaction(conn, "BEGIN IMMEDIATE"):
+                conn.execute(
+                    "INSERT INTO audit_spool (file, offset) VALUES (?, ?) "
+                    "ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+                    (name, _RETIRED),
                 )
-            completes = [r.completes for r in events if r.completes is not None]
-            if completes:
-                marks = ", ".join("?" * len(completes))
-                removed = {
-                    str(row[0])
-                    for row in conn.execute(
-                        f"DELETE FROM audit_pending WHERE event_id IN ({marks}) RETURNING event_id",
-                        completes,
-                    ).fetchall()
-                }
-                keep = [r.completes is None or r.completes in removed for r in events]
-                result.duplicates = [r.event_id for r, k in zip(events, keep, strict=True) if not k]
-                values = [v for v, k in zip(values, keep, strict=True) if k]
-            _insert_many(conn, _INSERT_EVENTS, values)
-            result.inserted = len(values)
-        return result
+        finally:
+            conn.execute(f"PRAGMA synchronous={self._append_sync}")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    def _forget_spool_files(self) -> None:
+        """Offsets of files that are gone (retired) are dropped (ingesters
+        hold the lock: no file appears under a name that had an offset)."""
+        present = set(spool_files(self.spool_dir))
+        gone = [
+            str(r[0])
+            for r in self._fetch("SELECT file FROM audit_spool", ())
+            if r[0] not in present
+        ]
+        if gone:
+            marks = ", ".join("?" * len(gone))
+            self._events_txn([(f"DELETE FROM audit_spool WHERE file IN ({marks})", gone)])
+
+    # -- reads see the spool ---------------------------------------------------------
+
+    def lookup(self, query: LookupQuery) -> list[StoredEvent]:
+        self.ingest()
+        return super().lookup(query)
+
+    def after(self, seq: int, limit: int) -> list[StoredEvent]:
+        self.ingest()
+        return super().after(seq, limit)
+
+    def last_seq(self) -> int:
+        self.ingest()
+        return super().last_seq()
+
+    def count(self) -> int:
+        self.ingest()
+        return super().count()
+
+    def stale_intents(self, recorded_before_us: int, limit: int) -> list[PendingIntent]:
+        self.ingest()
+        return super().stale_intents(recorded_before_us, limit)
 
     def close(self) -> None:
-        if self._lock_fd is not None and self._lock_pid == current_pid():
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock_pid == current_pid():
+            for fd in self._lock_fds.values():
+                os.close(fd)
+        self._lock_fds = {}
         with self._mutex:
             self._closed = True
             conns = list(self._conns)
@@ -316,7 +451,11 @@ _INSERT_EVENTS = (
     "INSERT INTO audit_events (event_id, account, region, event_time, recorded_at, "
     "read_only, attrs, body) VALUES "
 )
-_EVENTS_PER_STATEMENT = _MAX_PARAMS // 8
+_ROWS_PER_STATEMENT = 256
+# The offset of a spool file moved in full, whose file may be deleted.
+_RETIRED = -1
+# Spool bytes read per ingest transaction.
+_INGEST_BYTES = 8 << 20
 
 
 def _event_values(row: AuditRow, recorded_at_us: int) -> tuple[Any, ...]:
@@ -332,12 +471,50 @@ def _event_values(row: AuditRow, recorded_at_us: int) -> tuple[Any, ...]:
     )
 
 
+def _insert_rows(conn: sqlite3.Connection, items: Sequence[tuple[AuditRow, int]]) -> AppendResult:
+    """Rows with their recorded_at, inside the caller's transaction:
+    request entries to the pending table, events to the events table (an
+    event completing an entry only if it removed that entry)."""
+    result = AppendResult()
+    intents = [(r, at) for r, at in items if r.kind is RowKind.INTENT]
+    events = [(r, at) for r, at in items if r.kind is RowKind.EVENT]
+    if intents:
+        _insert_many(
+            conn,
+            "INSERT OR REPLACE INTO audit_pending (event_id, recorded_at, row) VALUES ",
+            [(r.event_id, at, r.to_pending()) for r, at in intents],
+        )
+    completes = [r.completes for r, _ in events if r.completes is not None]
+    if completes:
+        removed: set[str] = set()
+        for start in range(0, len(completes), _MAX_PARAMS):
+            chunk = completes[start : start + _MAX_PARAMS]
+            marks = ", ".join("?" * len(chunk))
+            removed.update(
+                str(row[0])
+                for row in conn.execute(
+                    f"DELETE FROM audit_pending WHERE event_id IN ({marks}) RETURNING event_id",
+                    chunk,
+                ).fetchall()
+            )
+        kept = [(r, at) for r, at in events if r.completes is None or r.completes in removed]
+        result.duplicates = [
+            r.event_id for r, _ in events if r.completes and r.completes not in removed
+        ]
+        events = kept
+    _insert_many(conn, _INSERT_EVENTS, [_event_values(r, at) for r, at in events])
+    result.inserted = len(events)
+    return result
+
+
 def _insert_many(conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]]) -> None:
     """``head`` + ``(?, ...), (?, ...)``, as many rows per statement as fit."""
     if not rows:
         return
     width = len(rows[0])
-    per = max(1, _MAX_PARAMS // width)
+    # A few hundred rows per statement: full chunks share one prepared
+    # statement, and longer ones were measured slower per row.
+    per = max(1, min(_ROWS_PER_STATEMENT, _MAX_PARAMS // width))
     one = "(" + ", ".join("?" * width) + ")"
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]

@@ -92,6 +92,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "UPDATE {table}_audit_meta SET value = 0 WHERE name = 'indexed_seq'",
         ),
     ),
+    # SQLite servers spool audit batches to files and move them into
+    # audit_events in bulk (strongroom.audit.spool): how far each spool
+    # file has been moved, updated in the same transaction as its rows.
+    Migration(
+        4,
+        "audit spool offsets",
+        sqlite=(
+            "CREATE TABLE audit_spool (file TEXT PRIMARY KEY, offset INTEGER NOT NULL) "
+            "WITHOUT ROWID",
+        ),
+        postgres=(),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,287 @@
+"""The audit spool: sealed audit rows appended to plain files, moved into the
+database in bulk (SQLite servers).
+
+Why: every worker appending its own small batches to the one SQLite file
+was the largest part of what auditing cost (measured at ~29 µs per event
+with two workers: each commit takes the database's write lock, re-reads the
+pages the other worker changed and writes whole pages to the WAL, and the
+workers queue for the lock). Here a worker's batch is ONE ``write`` to a
+file only that worker appends to: no lock, no page, no waiting. The
+audit indexer process (and any reader, first) moves what the spool holds
+into ``audit_events`` in large transactions, where an event costs a few
+microseconds (:meth:`strongroom.audit.sqlite_log.SqliteAuditLog.ingest`).
+
+What a returned :meth:`SpoolWriter.write` means is what an append with
+``audit_sync=normal`` meant: the batch is in the operating system's
+cache, so it survives the process being killed. The rest of the guarantee
+(docs/design/audit.md) is kept by syncing: a batch holding a request entry
+(a mutating call, about to change something) is flushed to disk, and so is
+every other spool file, before the call goes on, so no change can reach the
+disk ahead of an event recorded before it. With ``audit_sync=full`` every
+batch is flushed.
+
+File format: frames ``magic, payload length, CRC-32 of the payload,
+recorded_at (µs)`` then the payload, one frame per batch. One writer per
+file, which holds an exclusive ``flock`` on it for as long as it may
+write: a file nobody holds is finished (its writer closed it or died), and
+a frame cut short at its end was never acknowledged (its requests failed
+with the process) and is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import struct
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from strongroom.audit.log import ATTRIBUTE_CODES, AuditRow, RowKind
+from strongroom.audit.sql_log import attrs_json
+from strongroom.forksafe import current_pid
+
+log = logging.getLogger("strongroom.audit")
+
+MAGIC = b"SRA1"
+_HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, recorded_at_us
+# Per row: kind, read_only, event_time_us, then the lengths of event_id,
+# account, region, attrs (JSON), completes (empty for None) and body.
+_ROW = struct.Struct("<BBqHHHIHI")
+_KINDS = {RowKind.INTENT: 0, RowKind.EVENT: 1}
+_KIND_OF = {code: kind for kind, code in _KINDS.items()}
+SUFFIX = ".spool"
+# A finished file that could not be read in full is renamed with this
+# suffix (never read again, kept for an operator).
+DAMAGED_SUFFIX = ".damaged"
+# A writer starts a new file past this size, so that finished ones can be
+# deleted once they are in the database.
+ROLL_BYTES = 64 << 20
+
+
+def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
+    """One frame holding ``rows`` (bodies already sealed)."""
+    parts: list[bytes] = []
+    for r in rows:
+        event_id = r.event_id.encode()
+        account = r.account.encode()
+        region = r.region.encode()
+        attrs = attrs_json(r).encode()
+        completes = r.completes.encode() if r.completes else b""
+        parts.append(
+            _ROW.pack(
+                _KINDS[r.kind],
+                1 if r.read_only else 0,
+                r.event_time_us,
+                len(event_id),
+                len(account),
+                len(region),
+                len(attrs),
+                len(completes),
+                len(r.body),
+            )
+        )
+        parts += (event_id, account, region, attrs, completes, r.body)
+    payload = b"".join(parts)
+    return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), recorded_at_us) + payload
+
+
+def _decode_rows(payload: bytes) -> list[AuditRow]:
+    rows: list[AuditRow] = []
+    unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
+    pos = 0
+    while pos < end:
+        kind, read_only, at, n_id, n_acct, n_region, n_attrs, n_completes, n_body = unpack(
+            payload, pos
+        )
+        p1 = pos + size + n_id
+        p2 = p1 + n_acct
+        p3 = p2 + n_region
+        p4 = p3 + n_attrs
+        p5 = p4 + n_completes
+        pos = p5 + n_body
+        attrs = payload[p3:p4].decode()
+        row = AuditRow(
+            _KIND_OF[kind],
+            payload[p1 - n_id : p1].decode(),
+            payload[p1:p2].decode(),
+            payload[p2:p3].decode(),
+            at,
+            read_only == 1,
+            (),
+            payload[p5:pos],
+            payload[p4:p5].decode() if n_completes else None,
+            attrs,  # the events table's attrs column, as the writer computed it
+        )
+        if row.kind is RowKind.INTENT:  # kept as JSON in the pending table: parsed
+            row.attrs_column = None
+            row.attrs = tuple(
+                (str(a), str(v)) for a, v in json.loads(attrs) if a != ATTRIBUTE_CODES["EventId"]
+            )
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Frame:
+    recorded_at_us: int
+    rows: list[AuditRow]
+
+
+@dataclass
+class Parsed:
+    frames: list[Frame]
+    consumed: int  # bytes of whole, valid frames
+    damaged: bool  # stopped at bytes that are not a valid frame (vs simply short)
+
+
+def parse(data: bytes) -> Parsed:
+    """The whole frames at the start of ``data``."""
+    frames: list[Frame] = []
+    pos = 0
+    while len(data) - pos >= _HEADER.size:
+        magic, length, crc, recorded_at = _HEADER.unpack_from(data, pos)
+        if magic != MAGIC:
+            return Parsed(frames, pos, True)
+        end = pos + _HEADER.size + length
+        if end > len(data):
+            break  # still being written, or cut short by a dead writer
+        payload = data[pos + _HEADER.size : end]
+        if zlib.crc32(payload) != crc:
+            return Parsed(frames, pos, True)
+        frames.append(Frame(recorded_at, _decode_rows(payload)))
+        pos = end
+    return Parsed(frames, pos, False)
+
+
+def spool_files(directory: str) -> list[str]:
+    """The spool's files, oldest first within each writer (names sort by
+    the writer's start time, then its generation)."""
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):  # nothing spooled (yet)
+        return []
+    return sorted(n for n in names if n.endswith(SUFFIX))
+
+
+def is_finished(fd: int) -> bool:
+    """No writer holds the file (ours is a read-only descriptor)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SpoolWriter:
+    """One process's spool file. Not thread-safe: the event loop's thread
+    writes (strongroom.audit.writer_inline)."""
+
+    def __init__(self, directory: str, *, roll_bytes: int = ROLL_BYTES) -> None:
+        self.directory = directory
+        self._roll_bytes = roll_bytes
+        self._fd: int | None = None
+        self._name = ""
+        self._pid = 0
+        self._size = 0
+        self._generation = 0
+        self._started = 0
+
+    def _current(self) -> int:
+        if self._fd is None or self._pid != current_pid():
+            if self._fd is not None:
+                # Inherited across fork: this copy shares the parent's lock,
+                # which would keep the parent's file "being written".
+                os.close(self._fd)
+            self._fd = None
+            self._pid = current_pid()
+            self._started = time.time_ns()
+            self._generation = 0
+            self._open_next()
+        assert self._fd is not None
+        return self._fd
+
+    def _open_next(self) -> None:
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        self._generation += 1
+        name = f"{self._started:020d}-{self._pid}-{self._generation:06d}{SUFFIX}"
+        path = os.path.join(self.directory, name)
+        # Locked under a name ingesters ignore, then renamed: a file they can
+        # see is always either held by its writer or finished.
+        fd = os.open(
+            f"{path}.new", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # "being written": see is_finished
+            os.rename(f"{path}.new", path)
+            # The new name must survive a crash before anything in it counts.
+            _fsync_dir(self.directory)
+        except BaseException:
+            os.close(fd)
+            raise
+        previous, self._fd, self._size, self._name = self._fd, fd, 0, name
+        if previous is not None:
+            os.close(previous)  # finished: the ingester may now delete it
+
+    def write(self, rows: Sequence[AuditRow], recorded_at_us: int, *, sync: bool) -> None:
+        """Append one frame; with ``sync``, flush it and every other spool
+        file to disk first. Raises OSError when it cannot."""
+        fd = self._current()
+        data = encode(rows, recorded_at_us)
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError:
+            # Never leave part of a frame for the next one to follow.
+            try:
+                os.ftruncate(fd, self._size)
+            except OSError:
+                self._fd = None  # the next write starts a new file; this one
+                os.close(fd)  # is finished, its cut frame dropped on ingest
+            raise
+        self._size += len(data)
+        if sync:
+            self.sync_all()
+        if self._size >= self._roll_bytes:
+            try:
+                self._open_next()
+            except OSError:  # the batch is written; rolling is tried again next time
+                log.exception("could not start a new audit spool file in %s", self.directory)
+
+    def sync_all(self) -> None:
+        """Flush every spool file (ours and other workers') to disk."""
+        if self._fd is not None:
+            os.fdatasync(self._fd)
+        synced = {self._name}
+        while True:  # until no file appeared meanwhile (a writer rolled over)
+            names = [n for n in spool_files(self.directory) if n not in synced]
+            if not names:
+                return
+            for name in names:
+                synced.add(name)
+                with contextlib.suppress(FileNotFoundError):  # ingested and deleted
+                    fd = os.open(os.path.join(self.directory, name), os.O_RDONLY | os.O_CLOEXEC)
+                    try:
+                        os.fdatasync(fd)
+                    finally:
+                        os.close(fd)
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == current_pid():
+            os.close(self._fd)
+        self._fd = None
