@@ -157,6 +157,10 @@ def test_ssm_secure_string_records_kms_events(platform: Platform) -> None:
     assert encrypt["requestParameters"]["encryptionContext"] == {"PARAMETER_ARN": arn}
     assert encrypt["requestParameters"]["keyId"] == "alias/aws/ssm"
     assert "plaintext" not in encrypt["requestParameters"]  # a blob: left out
+    # Named even though the request left it out, as CloudTrail records it.
+    assert encrypt["requestParameters"]["encryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert decrypt["requestParameters"]["encryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert "encryptionAlgorithm" not in generate["requestParameters"]
     # The SSM events themselves are unchanged: the caller's, from the caller's address.
     ssm = [r for r in records if r["requestID"] == request_id(put)]
     assert [r["eventSource"] for r in ssm] == ["ssm.amazonaws.com", "kms.amazonaws.com"]

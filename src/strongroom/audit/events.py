@@ -139,11 +139,16 @@ def build_events(
             parts.append(f',"errorMessage":{_quote(err.message[:_MAX_TEXT])}')
     params = facts.params
     request = redact(op.model.input_shape, params) if op.model is not None and params else None
+    audit = facts.audit
+    defaults = audit.get("request_defaults") if audit else None
+    if isinstance(defaults, dict) and defaults:
+        # Values the service applied for members the request left out,
+        # recorded as CloudTrail records them (KMS encryption algorithms).
+        request = {**defaults, **(request or {})}
     response = None
     if outcome and err is None and op.model is not None and op.response:
         response = redact(op.model.output_shape, facts.result)
     parts.append(f',"requestParameters":{_nested(request)},"responseElements":{_nested(response)}')
-    audit = facts.audit
     extra = audit.get("additional_event_data") if audit else None
     if isinstance(extra, dict) and extra:
         parts.append(f',"additionalEventData":{_nested(extra)}')

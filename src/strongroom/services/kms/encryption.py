@@ -50,6 +50,14 @@ def _same_key(source: KeyEntry, dest_arn: str | None) -> dict[str, Any] | None:
     return None if dest_arn is None else {"kms:ReEncryptOnSameKey": source.arn == dest_arn}
 
 
+def _record_algorithms(ctx: RequestContext, params: Mapping[str, Any], *members: str) -> None:
+    """CloudTrail's requestParameters of these operations always name the
+    encryption algorithm, SYMMETRIC_DEFAULT when the request left it out."""
+    ctx.audit["request_defaults"] = {
+        member[0].lower() + member[1:]: params.get(member) or SYMMETRIC for member in members
+    }
+
+
 def _no_recipient(params: Mapping[str, Any]) -> None:
     if params.get("Recipient") is not None:
         raise errors.unsupported(
@@ -220,6 +228,7 @@ class EncryptionOperations(KmsBase):
     # -- operations ----------------------------------------------------------
 
     def encrypt(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        _record_algorithms(ctx, params, "EncryptionAlgorithm")
         entry, alias = self.lookup(ctx, params)
         plaintext = params.get("Plaintext")
         if not isinstance(plaintext, bytes) or not plaintext:
@@ -236,6 +245,7 @@ class EncryptionOperations(KmsBase):
         return {"CiphertextBlob": blob, "KeyId": entry.arn, "EncryptionAlgorithm": algorithm}
 
     def decrypt(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        _record_algorithms(ctx, params, "EncryptionAlgorithm")
         _no_recipient(params)
         entry, plaintext, algorithm, material_id = self._open(
             ctx,
@@ -259,6 +269,9 @@ class EncryptionOperations(KmsBase):
         return out
 
     def re_encrypt(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        _record_algorithms(
+            ctx, params, "SourceEncryptionAlgorithm", "DestinationEncryptionAlgorithm"
+        )
         dest_ref = self.ref(ctx, params.get("DestinationKeyId"))
         dest = self.entry_for(dest_ref)
         source, plaintext, source_algorithm, source_material = self._open(
