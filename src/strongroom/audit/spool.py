@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from strongroom.audit.log import ATTRIBUTE_CODES, AuditRow, RowKind
 from strongroom.audit.sql_log import attrs_json
 from strongroom.forksafe import current_pid
+from strongroom.fsutil import fsync_dir
 
 log = logging.getLogger("strongroom.audit")
 
@@ -178,14 +179,6 @@ def is_finished(fd: int) -> bool:
     return True
 
 
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class SpoolWriter:
     """One process's spool file. Not thread-safe: the event loop's thread
     writes (strongroom.audit.writer_inline)."""
@@ -228,7 +221,7 @@ class SpoolWriter:
             fcntl.flock(fd, fcntl.LOCK_EX)  # "being written": see is_finished
             os.rename(f"{path}.new", path)
             # The new name must survive a crash before anything in it counts.
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except BaseException:
             os.close(fd)
             raise

@@ -38,6 +38,7 @@ from strongroom.crypto.keyring import (
     open_keyring,
     seal_keyring,
 )
+from strongroom.fsutil import fsync_dir
 from strongroom.storage.base import Store, Txn
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class KeyFileProvider(RootKeyProvider):
                 return self._read()
         finally:
             os.unlink(tmp)
-        _fsync_dir(directory)
+        fsync_dir(directory)
         self.generated = True
         log.warning("generated a new root key file at %s", self.path)
         return key
@@ -245,11 +246,3 @@ def open_barrier(
     root = provider.load(raw)
     ring = open_keyring(root, blob)
     return Barrier(raw, root, ring, blob, refresh_interval=refresh_interval)
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
