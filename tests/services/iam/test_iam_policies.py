@@ -65,6 +65,26 @@ def test_inline_policy_crud(iam: Call, kind: str) -> None:
     ).code == ("NoSuchEntity")
 
 
+@pytest.mark.parametrize(("kind", "limit"), [("User", 128), ("Group", 128), ("Role", 64)])
+def test_policy_holder_names_are_checked_against_the_model_limits(
+    iam: Call, kind: str, limit: int
+) -> None:
+    name_key = f"{kind}Name"
+    too_long = error(
+        iam,
+        f"Put{kind}Policy",
+        **{name_key: "r" * (limit + 1)},
+        PolicyName="p",
+        PolicyDocument=doc(),
+    )
+    assert (too_long.code, too_long.status) == ("ValidationError", 400)
+    assert f"{kind.lower()}Name" in too_long.message
+    at_limit = error(
+        iam, f"Put{kind}Policy", **{name_key: "r" * limit}, PolicyName="p", PolicyDocument=doc()
+    )
+    assert at_limit.code == "NoSuchEntity"  # valid, but nobody has that name
+
+
 def test_inline_policy_rejects_malformed_and_principal(iam: Call) -> None:
     iam("CreateUser", UserName="u")
     err = error(iam, "PutUserPolicy", UserName="u", PolicyName="p", PolicyDocument="{}")

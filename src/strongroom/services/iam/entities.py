@@ -81,12 +81,10 @@ class EntityOperations(IamBase):
         return check_name(require(params, kind.member), kind.field, limit)
 
     def holder_name(self, kind: Kind, params: Params) -> str:
-        """The entity's name in inline and attached policy operations.
-
-        It is checked against 128 characters for every kind (for roles the
-        model says 64: a longer name finds no role either way).
-        """
-        return self.entity_name(kind, params, 128)
+        """The entity's name in inline and attached policy operations,
+        checked as the model does: 128 characters for users and groups
+        (existing users may have longer names than new ones), 64 for roles."""
+        return self.entity_name(kind, params)
 
     # -- create, list, rename ---------------------------------------------------
 
