@@ -264,7 +264,9 @@ def test_calls_made_in_process_for_another_service() -> None:
     assert inner["eventSource"] == "kms.amazonaws.com" and inner["eventName"] == "Decrypt"
     assert inner["userIdentity"]["invokedBy"] == "secretsmanager.amazonaws.com"
     assert inner["sourceIPAddress"] == "secretsmanager.amazonaws.com"
-    assert inner["requestID"] == outer["requestID"] and inner["eventID"] != outer["eventID"]
+    # A request of its own, as on AWS, at the caller's time.
+    assert inner["requestID"] != outer["requestID"] and inner["eventID"] != outer["eventID"]
+    assert inner["eventTime"] == outer["eventTime"]
     assert inner["requestParameters"] == {"encryptionContext": {"SecretARN": "arn"}}
     assert inner["resources"][0]["ARN"] == key_arn
     assert "invokedBy" not in outer["userIdentity"]

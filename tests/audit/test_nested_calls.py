@@ -68,11 +68,17 @@ def recorded(platform: Platform) -> list[dict[str, Any]]:
 
 
 def kms_events(records: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in records
-        if r["eventSource"] == "kms.amazonaws.com" and r["requestID"] == request_id
-    ]
+    """The KMS events of the calls made for request ``request_id``: stored
+    right after its own event, each with a request id of its own (as AWS
+    records them: the caller's request id is not on them)."""
+    [start] = [i for i, r in enumerate(records) if r["requestID"] == request_id]
+    nested = []
+    for r in records[start + 1 :]:
+        if "invokedBy" not in r["userIdentity"]:
+            break
+        assert r["requestID"] != request_id and r["eventTime"] == records[start]["eventTime"]
+        nested.append(r)
+    return [r for r in nested if r["eventSource"] == "kms.amazonaws.com"]
 
 
 def request_id(response: HttpResponse) -> str:
@@ -163,7 +169,7 @@ def test_ssm_secure_string_records_kms_events(platform: Platform) -> None:
     assert "encryptionAlgorithm" not in generate["requestParameters"]
     # The SSM events themselves are unchanged: the caller's, from the caller's address.
     ssm = [r for r in records if r["requestID"] == request_id(put)]
-    assert [r["eventSource"] for r in ssm] == ["ssm.amazonaws.com", "kms.amazonaws.com"]
+    assert [r["eventSource"] for r in ssm] == ["ssm.amazonaws.com"]
     assert ssm[0]["sourceIPAddress"] == "203.0.113.7"
     assert "invokedBy" not in ssm[0]["userIdentity"]
     assert ssm[0]["requestParameters"]["value"] == HIDDEN
@@ -281,8 +287,10 @@ def user_allowed_everything(
 # -- end to end --------------------------------------------------------------------
 
 
-def lookup_kms(server: LiveServer, request_ids: set[str], count: int) -> list[dict[str, Any]]:
-    """The KMS events of these requests, through CloudTrail LookupEvents.
+def lookup_kms(server: LiveServer, contexts: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The KMS events made for a caller, found through CloudTrail LookupEvents
+    the way one finds them on AWS: by ``invokedBy`` and the encryption
+    context the calling service uses (they have request ids of their own).
 
     Events are durable before the response; the lookup index is filled
     asynchronously, which lookups cover by reading the unindexed tail, so
@@ -300,10 +308,13 @@ def lookup_kms(server: LiveServer, request_ids: set[str], count: int) -> list[di
         for page in pages:
             for event in page["Events"]:
                 record = json.loads(event["CloudTrailEvent"])
-                if record["requestID"] in request_ids:
+                context = (record["requestParameters"] or {}).get("encryptionContext") or {}
+                if "invokedBy" in record["userIdentity"] and any(
+                    context.items() >= c.items() for c in contexts
+                ):
                     found.append(record)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
+        if len(found) >= 4 or time.monotonic() > deadline:
+            return sorted(found, key=lambda r: r["eventTime"])
         time.sleep(0.2)
 
 
@@ -318,21 +329,27 @@ def test_nested_events_through_lookup_events(server: LiveServer) -> None:
     read = sm.get_secret_value(SecretId=created["ARN"])
     assert read["SecretString"] == secret_value
 
-    ids = {r["ResponseMetadata"]["RequestId"]: r for r in (put, got, created, read)}
-    records = lookup_kms(server, set(ids), 4)
-    by_request = {r["requestID"]: r for r in records}
+    parameter = {"PARAMETER_ARN": got["Parameter"]["ARN"]}
+    secret = {"SecretARN": created["ARN"]}
+    records = lookup_kms(server, [parameter, secret])
+    callers = {r["ResponseMetadata"]["RequestId"] for r in (put, got, created, read)}
     expected = [
-        (put, "Encrypt", "ssm.amazonaws.com"),
-        (got, "Decrypt", "ssm.amazonaws.com"),
-        (created, "GenerateDataKey", "secretsmanager.amazonaws.com"),
-        (read, "Decrypt", "secretsmanager.amazonaws.com"),
+        ("Encrypt", "ssm.amazonaws.com", parameter),
+        ("Decrypt", "ssm.amazonaws.com", parameter),
+        ("GenerateDataKey", "secretsmanager.amazonaws.com", secret),
+        ("Decrypt", "secretsmanager.amazonaws.com", secret),
     ]
-    for response, event_name, service in expected:
-        record = by_request[response["ResponseMetadata"]["RequestId"]]
-        assert record["eventName"] == event_name
+    for event_name, service, context in expected:
+        [record] = [
+            r
+            for r in records
+            if r["eventName"] == event_name
+            and r["userIdentity"]["invokedBy"] == service
+            and r["requestParameters"]["encryptionContext"].items() >= context.items()
+        ]
         assert record["eventSource"] == "kms.amazonaws.com"
-        assert record["userIdentity"]["invokedBy"] == service
         assert record["userIdentity"]["type"] == "IAMUser"
         assert record["sourceIPAddress"] == record["userAgent"] == service
+        assert record["requestID"] not in callers  # a request of its own
     text = json.dumps(records)
     assert param_value not in text and secret_value not in text

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
-from strongroom.audit.record import ENCODER, CallFacts
+from strongroom.audit.record import ENCODER, CallFacts, new_uuid
 from strongroom.audit.writer import Batch, GroupCommitWriter
 
 if TYPE_CHECKING:
@@ -123,8 +123,10 @@ def nested_calls(facts: CallFacts) -> list[CallFacts]:
     a dict with ``service`` (botocore name), ``operation``, ``params``,
     ``result`` or ``error`` (a ServiceError), its own ``audit`` dict and
     ``invoked_by`` ("secretsmanager.amazonaws.com"). Each becomes an event
-    of its own, with ``userIdentity.invokedBy`` and the invoking service as
-    source address and user agent, as CloudTrail records them.
+    of its own, with its own request id, ``userIdentity.invokedBy`` and the
+    invoking service as source address and user agent, as CloudTrail
+    records them. (It is stored right after the caller's event, at the
+    caller's event time.)
     """
     raw = facts.audit.get("nested_calls") if facts.audit else None
     if not raw or facts.principal is None:
@@ -137,7 +139,7 @@ def nested_calls(facts: CallFacts) -> list[CallFacts]:
         spec = load_service(str(call["service"]))
         out.append(
             CallFacts(
-                request_id=facts.request_id,
+                request_id=new_uuid(),
                 event_time=facts.event_time,
                 default_account=facts.default_account,
                 default_region=facts.default_region,
