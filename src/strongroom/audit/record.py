@@ -156,24 +156,26 @@ def iso_seconds(value: datetime) -> str:
     return text
 
 
-# userIdentity JSON per principal object (the identity store caches those,
-# so a client's repeated calls share one): id -> (principal, json). The
-# principal is held so that its id cannot be reused while cached.
-_identity_cache: dict[int, tuple[Principal, str]] = {}
+# userIdentity JSON per principal object and invoking service (the identity
+# store caches principals, so a client's repeated calls share one):
+# (id, invoked_by) -> (principal, json). The principal is held so that its
+# id cannot be reused while cached.
+_identity_cache: dict[tuple[int, str | None], tuple[Principal, str]] = {}
 _IDENTITY_CACHE_MAX = 10_000
 
 
 def identity_json(facts: CallFacts) -> str:
     p = facts.principal
-    if p is None or facts.invoked_by is not None:
+    if p is None:
         return ENCODER.encode(user_identity(facts))
-    hit = _identity_cache.get(id(p))
+    key = (id(p), facts.invoked_by)
+    hit = _identity_cache.get(key)
     if hit is not None and hit[0] is p:
         return hit[1]
     text = ENCODER.encode(user_identity(facts))
     if len(_identity_cache) >= _IDENTITY_CACHE_MAX:
         _identity_cache.clear()
-    _identity_cache[id(p)] = (p, text)
+    _identity_cache[key] = (p, text)
     return text
 
 
