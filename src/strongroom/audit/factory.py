@@ -29,7 +29,8 @@ def open_trail(
         settings.store_url,
         write_timeout=settings.audit_write_timeout,
         sync=settings.audit_sync,
-        appender=kind == "inline",  # checkpoints move off the appending loop
+        # Workers of an inline setup write to the spool, not the database:
+        # the indexer process appends, and its commits checkpoint.
     )
     async_writer: AsyncWriter | None = None
     if kind == "inline":
