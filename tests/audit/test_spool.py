@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,3 +245,12 @@ def test_files_are_private_to_the_owner(tmp_path: Path, make_row: Callable[..., 
     (name,) = spool_files(str(directory))
     assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600
+
+
+def test_parse_reports_damage_for_intact_bytes_that_are_not_rows() -> None:
+    # A frame whose checksum is right but whose payload does not decode
+    # (an encoder bug) stops the parse like bad bytes do, instead of raising.
+    payload = b"\x07" * 10  # too short for a row header
+    frame = struct.pack("<4sIIq", spool.MAGIC, len(payload), zlib.crc32(payload), 1) + payload
+    parsed = parse(frame)
+    assert (parsed.frames, parsed.consumed, parsed.damaged) == ([], 0, True)

@@ -154,7 +154,13 @@ def parse(data: bytes) -> Parsed:
         payload = data[pos + _HEADER.size : end]
         if zlib.crc32(payload) != crc:
             return Parsed(frames, pos, True)
-        frames.append(Frame(recorded_at, _decode_rows(payload)))
+        try:
+            rows = _decode_rows(payload)
+        except (struct.error, ValueError, KeyError, TypeError, IndexError):
+            # Intact bytes that are not rows (a bug): damaged, like bad
+            # bytes, rather than an error on every later move and lookup.
+            return Parsed(frames, pos, True)
+        frames.append(Frame(recorded_at, rows))
         pos = end
     return Parsed(frames, pos, False)
 
