@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from strongroom.audit.indexer_process import INDEX_BACKLOG
+from strongroom.audit.indexer_process import QuietIndexer
 from strongroom.audit.log import AuditRow
 from strongroom.audit.wire import ACK, run_child, split_frames, tuple_row
 from strongroom.config import Settings
@@ -122,7 +122,6 @@ class _Sink:
             appender=True,
             sync=str(config.get("sync", "full")),
         )
-        self.last_append = 0.0
         self._stop = threading.Event()
         self._indexer = threading.Thread(
             target=self._index_loop, name="strongroom-audit-indexer", daemon=True
@@ -131,17 +130,13 @@ class _Sink:
 
     def _index_loop(self) -> None:
         """Keep the lookup index behind the appends, in bulk, off the commit
-        path. Indexing is most of an event's cost, so under sustained load
-        it waits until the appends pause or the backlog reaches
-        ``INDEX_BACKLOG`` (lookups read unindexed events directly, so they
-        stay complete either way)."""
+        path, with the SQLite indexer process's policy (QuietIndexer: when
+        the appends pause or the backlog is large; lookups read unindexed
+        events directly, so they stay complete either way)."""
+        indexer = QuietIndexer(self._log)
         while not self._stop.wait(_INDEX_EVERY):
             try:
-                busy = time.monotonic() - self.last_append < _INDEX_EVERY
-                if busy and self._log.last_seq() - self._log.indexed_seq() < INDEX_BACKLOG:
-                    continue
-                while self._log.index_pending(4096) and not self._stop.is_set():
-                    pass
+                indexer.run()
             except Exception:  # derived data: lookups read unindexed events anyway
                 log.exception("audit lookup index could not be updated")
 
@@ -162,7 +157,6 @@ class _Sink:
                 row.body = seal(f"audit/{row.event_id}", row.body)
             sealed = rows
             self._log.append(sealed, time.time_ns() // 1000)
-            self.last_append = time.monotonic()
             return True
         except Exception:
             log.exception("audit records could not be persisted (%d rows)", len(rows))
