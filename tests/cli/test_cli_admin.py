@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.support.live_server import run_cli as run
 from tests.support.live_server import start_server
-
-STRONGROOM = str(Path(sys.executable).with_name("strongroom"))
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    return subprocess.run(
-        [STRONGROOM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, **(env or {})},
-    )
 
 
 def test_help_everywhere() -> None:

@@ -13,14 +13,12 @@ import json
 import os
 import pwd
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tests.support.live_server import LiveServer
+from tests.support.live_server import run_cli as run
 
-STRONGROOM = str(Path(sys.executable).with_name("strongroom"))
 OPERATOR = pwd.getpwuid(os.getuid()).pw_name
 SEED = """\
 keys:
@@ -28,17 +26,6 @@ keys:
     description: seeded
     aliases: [alias/seeded]
 """
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    return subprocess.run(
-        [STRONGROOM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, **(env or {})},
-    )
 
 
 def search(data_dir: Path, *filters: str) -> list[dict[str, Any]]:

@@ -4,19 +4,16 @@ against a real server process, driven with boto3."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from tests.support.live_server import free_port, start_server
+from tests.support.live_server import run_cli as run
 
 from strongroom.crypto.kms_ciphertext import BackingKey, encode_context
 from strongroom.services.kms.seed import seed_material_id
 
-STRONGROOM = str(Path(sys.executable).with_name("strongroom"))
 ACCOUNT = "000000000000"
 KEY_ID = "bc436485-5092-42b8-92a3-0aa8b93536dc"
 HMAC_ID = "11111111-2222-3333-4444-555555555555"
@@ -44,17 +41,6 @@ keys:
     material:
       - hex: {OLD.hex()}
 """
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    return subprocess.run(
-        [STRONGROOM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, **(env or {})},
-    )
 
 
 def test_seeded_server_serves_fixed_keys_and_reports_usage(tmp_path: Path) -> None:

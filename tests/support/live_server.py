@@ -83,6 +83,19 @@ class LiveServer:
                 self.process.wait()
 
 
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``strongroom ARGS`` in a subprocess, with no STRONGROOM_* setting
+    inherited from the test run (only those in ``env``)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    return subprocess.run(
+        [STRONGROOM, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **(env or {})},
+    )
+
+
 def database_bytes(data_dir: Path) -> bytes:
     """Every byte the server keeps about its data: the database, its WAL and
     side files, and the audit spool's files (for plaintext scans)."""
