@@ -298,18 +298,22 @@ class SqliteAuditLog(SqlAuditLog):
             fd = self._lock_file(".audit-ingest.lock")
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                total = sum(self._ingest_file(name) for name in names)
-                self._forget_spool_files()
-                return total
+                moved = [self._ingest_file(name) for name in names]
+                if any(deleted for _, deleted in moved):
+                    # Only then can an offset have lost its file (a crash's
+                    # leftovers go with the next deletion).
+                    self._forget_spool_files()
+                return sum(rows for rows, _ in moved)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _ingest_file(self, name: str) -> int:
+    def _ingest_file(self, name: str) -> tuple[int, bool]:
+        """(rows moved, whether the file left the spool)."""
         path = os.path.join(self.spool_dir, name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:  # retired meanwhile
-            return 0
+            return 0, False
         try:
             # Asked before reading: a file finished now has all its bytes.
             finished = is_finished(fd)
@@ -319,7 +323,7 @@ class SqliteAuditLog(SqlAuditLog):
             if offset == _RETIRED:  # moved in full; only the unlink was lost
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
-                return 0
+                return 0, True
             total = 0
             damaged = False
             while offset < size:
@@ -335,8 +339,9 @@ class SqliteAuditLog(SqlAuditLog):
                 if not parsed.frames:
                     break
             if damaged:
-                self._set_aside(name, path, offset, finished)
-            elif finished:
+                self._set_aside(name, path, offset, finished)  # renamed away if finished
+                return total, finished
+            if finished:
                 if offset < size:
                     # Its writer stopped in the middle of a batch, whose
                     # requests therefore failed with it.
@@ -346,7 +351,7 @@ class SqliteAuditLog(SqlAuditLog):
                         size - offset,
                     )
                 self._retire(name, path)
-            return total
+            return total, finished
         finally:
             os.close(fd)
 
