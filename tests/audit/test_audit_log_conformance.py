@@ -62,6 +62,20 @@ def test_lookup_newest_first_by_each_attribute(
     assert ids(audit_log.lookup(q(region="eu-west-1"))) == [rows[4].event_id]
 
 
+def test_lookup_by_event_id_keeps_the_time_window_and_the_page_cursor(
+    audit_log: AuditLog, make_row: Callable[..., AuditRow]
+) -> None:
+    row = make_row(at=BASE_US + 5_000_000)
+    audit_log.append([row, make_row(at=BASE_US + 6_000_000)], BASE_US)
+    (stored,) = audit_log.lookup(q(attribute="EventId", value=row.event_id))
+    by_id = {"attribute": "EventId", "value": row.event_id}
+    assert ids(audit_log.lookup(q(**by_id, start_us=BASE_US + 5_000_000))) == [row.event_id]
+    assert audit_log.lookup(q(**by_id, start_us=BASE_US + 5_000_001)) == []
+    assert audit_log.lookup(q(**by_id, end_us=BASE_US + 4_999_999)) == []
+    assert audit_log.lookup(q(**by_id, before=(stored.event_time_us, stored.seq))) == []
+    assert audit_log.lookup(q(**by_id, region="eu-west-1")) == []
+
+
 @pytest.mark.parametrize("indexed", [False, True], ids=["tail", "indexed"])
 def test_pages_and_time_window(
     audit_log: AuditLog, make_row: Callable[..., AuditRow], indexed: bool
@@ -192,11 +206,12 @@ def test_expire_removes_old_events_and_their_index(
         r.event_id for r in reversed(new)
     ]
     assert audit_log.expire(BASE_US + 5_000_000) == 0
-    # Their index entries went with them: 7 per event (all, read-only, i,
-    # n, s, u, k), 16 bytes each in the posting rows.
+    # Their index entries went with them: 6 per event (all, read-only,
+    # n, s, u, k; EventId is the events table's own index), 16 bytes each
+    # in the posting rows.
     table = audit_log.t.postings  # type: ignore[attr-defined]
     stored = audit_log._fetch(f"SELECT sum(length(entries)), min(min_time) FROM {table}", ())  # type: ignore[attr-defined]
-    assert int(stored[0][0]) == 16 * 7 * len(new)
+    assert int(stored[0][0]) == 16 * 6 * len(new)
     assert int(stored[0][1]) == new[0].event_time_us
 
 

@@ -75,6 +75,37 @@ def test_encode_then_parse_gives_back_every_field(make_row: Callable[..., AuditR
     assert frame.rows[2].attrs_column == attrs_json(plain)
 
 
+def test_a_frame_of_plain_events_parses_straight_to_the_events_table_values(
+    make_row: Callable[..., AuditRow],
+) -> None:
+    first, second = make_row(read_only=False, body=b"\x00sealed"), make_row(region="eu-west-1")
+    (frame,) = parse(encode([first, second], BASE_US + 9)).frames
+    assert frame.event_values == [
+        (
+            r.event_id,
+            r.account,
+            r.region,
+            r.event_time_us,
+            BASE_US + 9,
+            int(r.read_only),
+            attrs_json(r),
+            r.body,
+        )
+        for r in (first, second)
+    ]
+    # The rows view of the same frame agrees with it.
+    assert [(r.kind, r.event_id, r.read_only, r.body, r.attrs_column) for r in frame.rows] == [
+        (RowKind.EVENT, r.event_id, r.read_only, r.body, attrs_json(r)) for r in (first, second)
+    ]
+    # A request entry, or an event completing one, takes the general path.
+    intent = make_row(kind=RowKind.INTENT)
+    done = make_row(completes=intent.event_id)
+    for rows in ([first, intent], [done, first]):
+        (frame,) = parse(encode(rows, BASE_US)).frames
+        assert frame.event_values is None
+        assert [r.event_id for r in frame.rows] == [r.event_id for r in rows]
+
+
 def test_parse_stops_at_a_short_tail_without_calling_it_damage(
     make_row: Callable[..., AuditRow],
 ) -> None:

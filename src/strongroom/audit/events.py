@@ -109,6 +109,29 @@ class BuiltEvent:
         return value
 
 
+# The record's head around eventTime, per caller and request shape: a
+# client repeating a call sends the same identity, address and user agent.
+_heads: dict[tuple[str, str, str, str, str, str], tuple[str, str]] = {}
+_HEADS_MAX = 10_000
+
+
+def _head(identity: str, op: _Operation, region: str, facts: CallFacts) -> tuple[str, str]:
+    """``{"eventVersion":...,"eventTime":"`` and ``","eventSource":...,"userAgent":...``."""
+    key = (identity, op.source_json, op.name_json, region, facts.source_ip, facts.user_agent)
+    head = _heads.get(key)
+    if head is None:
+        head = (
+            f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"',
+            f'","eventSource":{op.source_json},"eventName":{op.name_json}'
+            f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
+            f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}',
+        )
+        if len(_heads) >= _HEADS_MAX:
+            _heads.clear()
+        _heads[key] = head
+    return head
+
+
 def _nested(value: Any) -> str:
     return "null" if value is None else orjson.dumps(value).decode()
 
@@ -123,16 +146,9 @@ def build_events(
     """
     op = _operation(facts)
     err = facts.error if outcome else None
-    parts = [
-        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity_json(facts)}',
-        f',"eventTime":"{iso_seconds(facts.event_time)}"',
-        f',"eventSource":{op.source_json},"eventName":{op.name_json}',
-    ]
     region = facts.region
-    parts.append(
-        f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
-        f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}'
-    )
+    before_time, after_time = _head(identity_json(facts), op, region, facts)
+    parts = [before_time, iso_seconds(facts.event_time), after_time]
     if err is not None:
         parts.append(f',"errorCode":{_quote(err.code)}')
         if err.message:

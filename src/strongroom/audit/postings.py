@@ -51,12 +51,8 @@ def build(
     rows: list[tuple[str, str, str, str, int, int, int, bytes]] = []
     shapes: dict[tuple[str, str, Any, str], array[int]] = {}
     for seq, account, region, event_time, read_only, attrs in events:
-        event_id, rest = _split_event_id(attrs)
-        if event_id is not None:
-            entry = array("q", (event_time, seq))
-            rows.append(
-                (account, region, EVENT_ID, event_id, event_time, seq, event_time, entry.tobytes())
-            )
+        # EventId is looked up in the events table's own index (migration 5).
+        rest = _without_event_id(attrs)
         shape = (account, region, bool(read_only), rest)
         entries = shapes.get(shape)
         if entries is None:
@@ -94,8 +90,8 @@ def build(
 _ID_PREFIX = '[["i",'
 
 
-def _split_event_id(attrs: str) -> tuple[str | None, str]:
-    """``attrs`` as (its EventId value, the JSON list of the other entries).
+def _without_event_id(attrs: str) -> str:
+    """``attrs`` without its EventId entry, as a JSON list.
 
     Written by :func:`strongroom.audit.sql_log.attrs_json`, the id entry
     comes first and an id never holds a quote or a bracket; anything else
@@ -105,11 +101,8 @@ def _split_event_id(attrs: str) -> tuple[str | None, str]:
         raw_id = attrs[len(_ID_PREFIX) : end]
         if end > 0 and raw_id.count('"') == 2 and "\\" not in raw_id:
             tail = attrs[end + 1 :]
-            return raw_id[1:-1], "[" + tail[1:] if tail.startswith(",") else "[]"
-    parsed = json.loads(attrs)
-    ids = [str(v) for a, v in parsed if a == EVENT_ID]
-    rest = [entry for entry in parsed if entry[0] != EVENT_ID]
-    return (ids[0] if ids else None), json.dumps(rest)
+            return "[" + tail[1:] if tail.startswith(",") else "[]"
+    return json.dumps([entry for entry in json.loads(attrs) if entry[0] != EVENT_ID])
 
 
 def entries_of(blob: bytes | memoryview) -> array[int]:

@@ -104,19 +104,52 @@ def _convert(shape: Shape, value: Any, depth: int) -> Any:
     return str(value)
 
 
+# What to do with a structure member, decided once per shape (every
+# request's parameters and result go through here).
+_HIDE, _LEAVE_OUT, _SCALAR, _CONVERT = range(4)
+_SCALAR_TYPES = frozenset({"string", "integer", "long", "boolean", "double", "float"})
+_Plan = dict[str, tuple[str, int, Shape]]
+_plans: dict[int, tuple[StructureShape, _Plan]] = {}
+_PLANS_MAX = 50_000
+
+
+def _plan(shape: StructureShape) -> _Plan:
+    hit = _plans.get(id(shape))
+    if hit is not None and hit[0] is shape:
+        return hit[1]
+    plan: _Plan = {}
+    for name, member in shape.members.items():
+        if member.type_name == "blob":
+            how = _LEAVE_OUT
+        elif name in SECRET_MEMBER_NAMES:
+            how = _HIDE
+        elif member.type_name in _SCALAR_TYPES and not member.metadata.get("sensitive"):
+            how = _SCALAR
+        else:
+            how = _CONVERT
+        plan[name] = (lower_camel(name), how, member)
+    if len(_plans) >= _PLANS_MAX:  # botocore caches its shapes: a bound, not a policy
+        _plans.clear()
+    _plans[id(shape)] = (shape, plan)
+    return plan
+
+
 def _structure(shape: StructureShape, value: dict[str, Any], depth: int) -> dict[str, Any]:
-    members = shape.members
+    plan = _plan(shape)
     out: dict[str, Any] = {}
     for name, item in value.items():
-        member = members.get(name)
-        if member is None:
+        entry = plan.get(name)
+        if entry is None:
             continue
-        if name in SECRET_MEMBER_NAMES and member.type_name != "blob":
-            out[lower_camel(name)] = HIDDEN
-            continue
-        converted = _convert(member, item, depth + 1)
-        if converted is not _OMIT:
-            out[lower_camel(name)] = converted
+        out_name, how, member = entry
+        if how == _SCALAR and type(item) is str and depth < 32:
+            out[out_name] = item  # what _convert returns for it, without the checks
+        elif how == _HIDE:
+            out[out_name] = HIDDEN
+        elif how != _LEAVE_OUT:
+            converted = _convert(member, item, depth + 1)
+            if converted is not _OMIT:
+                out[out_name] = converted
     return out
 
 

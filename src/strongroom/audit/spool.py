@@ -67,26 +67,35 @@ ROLL_BYTES = 64 << 20
 def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
     """One frame holding ``rows`` (bodies already sealed)."""
     parts: list[bytes] = []
+    add, pack = parts.extend, _ROW.pack
     for r in rows:
         event_id = r.event_id.encode()
         account = r.account.encode()
         region = r.region.encode()
         attrs = attrs_json(r).encode()
         completes = r.completes.encode() if r.completes else b""
-        parts.append(
-            _ROW.pack(
-                _KINDS[r.kind],
-                1 if r.read_only else 0,
-                r.event_time_us,
-                len(event_id),
-                len(account),
-                len(region),
-                len(attrs),
-                len(completes),
-                len(r.body),
+        body = r.body
+        add(
+            (
+                pack(
+                    _KINDS[r.kind],
+                    r.read_only,
+                    r.event_time_us,
+                    len(event_id),
+                    len(account),
+                    len(region),
+                    len(attrs),
+                    len(completes),
+                    len(body),
+                ),
+                event_id,
+                account,
+                region,
+                attrs,
+                completes,
+                body,
             )
         )
-        parts += (event_id, account, region, attrs, completes, r.body)
     payload = b"".join(parts)
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), recorded_at_us) + payload
 
@@ -127,10 +136,62 @@ def _decode_rows(payload: bytes) -> list[AuditRow]:
     return rows
 
 
+# The events table's values of one event: event_id, account, region,
+# event_time, recorded_at, read_only, attrs, body.
+EventValues = tuple[str, str, str, int, int, int, str, bytes]
+_EVENT = _KINDS[RowKind.EVENT]
+
+
+def _plain_event_values(payload: bytes, recorded_at_us: int) -> list[EventValues] | None:
+    """The values of every row, when all are events that complete no request
+    entry (read-only traffic: most batches); None otherwise. The mover's
+    fast path: no AuditRow per event."""
+    out: list[EventValues] = []
+    unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
+    pos = 0
+    while pos < end:
+        kind, read_only, at, n_id, n_acct, n_region, n_attrs, n_completes, n_body = unpack(
+            payload, pos
+        )
+        if kind != _EVENT or n_completes:
+            return None
+        p1 = pos + size + n_id
+        p2 = p1 + n_acct
+        p3 = p2 + n_region
+        p4 = p3 + n_attrs
+        pos = p4 + n_body
+        out.append(
+            (
+                payload[p1 - n_id : p1].decode(),
+                payload[p1:p2].decode(),
+                payload[p2:p3].decode(),
+                at,
+                recorded_at_us,
+                read_only,
+                payload[p3:p4].decode(),
+                payload[p4:pos],
+            )
+        )
+    if pos != end:
+        raise ValueError("rows overrun their frame")
+    return out
+
+
 @dataclass
 class Frame:
     recorded_at_us: int
-    rows: list[AuditRow]
+    _rows: list[AuditRow] | None
+    # Set instead of rows for a frame of plain events (:func:`_plain_event_values`).
+    event_values: list[EventValues] | None = None
+
+    @property
+    def rows(self) -> list[AuditRow]:
+        if self._rows is None:
+            self._rows = [
+                AuditRow(RowKind.EVENT, v[0], v[1], v[2], v[3], v[5] == 1, (), v[7], None, v[6])
+                for v in self.event_values or ()
+            ]
+        return self._rows
 
 
 @dataclass
@@ -155,12 +216,13 @@ def parse(data: bytes) -> Parsed:
         if zlib.crc32(payload) != crc:
             return Parsed(frames, pos, True)
         try:
-            rows = _decode_rows(payload)
+            values = _plain_event_values(payload, recorded_at)
+            frame = Frame(recorded_at, _decode_rows(payload) if values is None else None, values)
         except (struct.error, ValueError, KeyError, TypeError, IndexError):
             # Intact bytes that are not rows (a bug): damaged, like bad
             # bytes, rather than an error on every later move and lookup.
             return Parsed(frames, pos, True)
-        frames.append(Frame(recorded_at, rows))
+        frames.append(frame)
         pos = end
     return Parsed(frames, pos, False)
 

@@ -89,14 +89,25 @@ def _row(values: Sequence[Any]) -> StoredEvent:
     )
 
 
+# The JSON of an entry tuple after the event's own id: the gateway hands
+# out one tuple object per request shape, so most events share a tail.
+_attrs_tails: dict[tuple[tuple[str, str], ...], str] = {}
+_ATTRS_TAILS_MAX = 10_000
+
+
 def attrs_json(row: AuditRow) -> str:
     """The ``attrs`` column: every index entry of ``row`` but ALL and
     ReadOnly (implied), as JSON ``[[attr, value], ...]`` (written by hand:
     this runs for every event)."""
     if row.attrs_column is not None:
         return row.attrs_column
-    head = f'[["i",{_quote(row.event_id)}]'
-    return head + "".join(f',["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
+    tail = _attrs_tails.get(row.attrs)
+    if tail is None:
+        tail = "".join(f',["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
+        if len(_attrs_tails) >= _ATTRS_TAILS_MAX:
+            _attrs_tails.clear()
+        _attrs_tails[row.attrs] = tail
+    return f'[["i",{_quote(row.event_id)}]{tail}'
 
 
 class SqlAuditLog(AuditLog):
@@ -219,6 +230,8 @@ class SqlAuditLog(AuditLog):
         return sorted(found)
 
     def _lookup_one(self, q: LookupQuery, account: str, region: str) -> list[StoredEvent]:
+        if q.attribute == "EventId":
+            return self._lookup_event_id(q, account, region)
         # indexed_seq first: whatever the indexer does meanwhile, an event is
         # either in the index by now or after this mark (seen twice at worst).
         mark = self.indexed_seq()
@@ -301,6 +314,18 @@ class SqlAuditLog(AuditLog):
                 return
             after = (int(rows[-1][0]), int(rows[-1][1]))
 
+    def _lookup_event_id(self, q: LookupQuery, account: str, region: str) -> list[StoredEvent]:
+        """Through the events table's event_id index (indexed or not yet)."""
+        ph = self.t.ph
+        rows = self._fetch(
+            f"SELECT {_SELECT_EVENTS}, attrs, read_only FROM {self.t.events} "
+            f"WHERE event_id = {ph} AND account = {ph} AND region = {ph}",
+            (str(q.value), account, region),
+        )
+        found = _matching(q, rows)
+        found.sort(key=lambda e: (e.event_time_us, e.seq), reverse=True)
+        return found[: q.limit]
+
     def _lookup_tail(
         self, q: LookupQuery, account: str, region: str, mark: int
     ) -> list[StoredEvent]:
@@ -312,27 +337,7 @@ class SqlAuditLog(AuditLog):
             f"WHERE seq > {ph} AND account = {ph} AND region = {ph} ORDER BY seq LIMIT {ph}",
             (mark, account, region, 10 * _MAX_TAIL),
         )
-        want = None
-        read_only = None
-        if q.attribute == "ReadOnly":
-            read_only = str(q.value).lower() == "true"
-        elif q.attribute is not None:
-            want = [ATTRIBUTE_CODES[q.attribute], str(q.value)]
-        out: list[StoredEvent] = []
-        for raw in rows:
-            event = _row(raw)
-            if q.start_us is not None and event.event_time_us < q.start_us:
-                continue
-            if q.end_us is not None and event.event_time_us > q.end_us:
-                continue
-            if q.before is not None and (event.event_time_us, event.seq) >= q.before:
-                continue
-            if want is not None and want not in json.loads(raw[7]):
-                continue
-            if read_only is not None and bool(raw[8]) != read_only:
-                continue
-            out.append(event)
-        return out
+        return _matching(q, rows)
 
     def after(self, seq: int, limit: int) -> list[StoredEvent]:
         ph = self.t.ph
@@ -431,3 +436,29 @@ class SqlAuditLog(AuditLog):
             cur.execute(f"UPDATE {t.ix_meta} SET value = 0 WHERE name = 'indexed_seq'", ())
 
         self._index_work(work)
+
+
+def _matching(q: LookupQuery, rows: Sequence[Sequence[Any]]) -> list[StoredEvent]:
+    """Rows ``(event columns..., attrs, read_only)`` that satisfy ``q``'s
+    attribute and time window, checked one by one (unindexed events)."""
+    want = None
+    read_only = None
+    if q.attribute == "ReadOnly":
+        read_only = str(q.value).lower() == "true"
+    elif q.attribute is not None:
+        want = [ATTRIBUTE_CODES[q.attribute], str(q.value)]
+    out: list[StoredEvent] = []
+    for raw in rows:
+        event = _row(raw)
+        if q.start_us is not None and event.event_time_us < q.start_us:
+            continue
+        if q.end_us is not None and event.event_time_us > q.end_us:
+            continue
+        if q.before is not None and (event.event_time_us, event.seq) >= q.before:
+            continue
+        if want is not None and want not in json.loads(raw[7]):
+            continue
+        if read_only is not None and bool(raw[8]) != read_only:
+            continue
+        out.append(event)
+    return out

@@ -40,6 +40,7 @@ from strongroom.audit.log import (
 )
 from strongroom.audit.spool import (
     DAMAGED_SUFFIX,
+    EventValues,
     Frame,
     SpoolWriter,
     is_finished,
@@ -356,15 +357,27 @@ class SqliteAuditLog(SqlAuditLog):
             os.close(fd)
 
     def _ingest_frames(self, name: str, frames: list[Frame], offset: int) -> int:
-        items = [(row, frame.recorded_at_us) for frame in frames for row in frame.rows]
+        moved = 0
         with self._appending(), sqlite_transaction(self._conn("plain"), "BEGIN IMMEDIATE") as conn:
-            _insert_rows(conn, items)
+            plain: list[EventValues] = []
+            for frame in frames:  # in order: seq follows the spool
+                if frame.event_values is not None:
+                    plain += frame.event_values
+                    continue
+                _insert_many(conn, _INSERT_EVENTS, plain)
+                moved += len(plain)
+                plain = []
+                items = [(row, frame.recorded_at_us) for row in frame.rows]
+                _insert_rows(conn, items)
+                moved += len(items)
+            _insert_many(conn, _INSERT_EVENTS, plain)
+            moved += len(plain)
             conn.execute(
                 "INSERT INTO audit_spool (file, offset) VALUES (?, ?) "
                 "ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
                 (name, offset),
             )
-        return len(items)
+        return moved
 
     def _set_aside(self, name: str, path: str, offset: int, finished: bool) -> None:
         """Bytes that are not a frame (a bug, or the disk): nothing after

@@ -104,6 +104,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         postgres=(),
     ),
+    # LookupEvents by EventId reads the events table through this index
+    # instead of a posting row per event: the id is the one attribute that
+    # never repeats, so posting lists gained nothing for it. Appends are
+    # spooled (SQLite) or written by the writer process (PostgreSQL), and
+    # ids grow with time, so each insert lands on the index's last page.
+    Migration(
+        5,
+        "audit events by event id",
+        sqlite=("CREATE INDEX audit_events_event_id ON audit_events (event_id)",),
+        postgres=("CREATE INDEX ON {table}_audit_events (event_id)",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
