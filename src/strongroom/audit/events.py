@@ -63,11 +63,14 @@ _operations: dict[tuple[ServiceSpec | None, str, str], _Operation] = {}
 
 
 def _operation(facts: CallFacts) -> _Operation:
-    source, name = facts.source, facts.event_name
-    key = (facts.spec, facts.operation or "", f"{source}/{name}" if facts.spec is None else "")
+    spec, op = facts.spec, facts.operation
+    if spec is not None and op is not None:  # routed: the usual case
+        key: tuple[ServiceSpec | None, str, str] = (spec, op, "")
+    else:
+        key = (spec, op or "", f"{facts.source}/{facts.event_name}")
     info = _operations.get(key)
     if info is None:
-        spec, op = facts.spec, facts.operation
+        source, name = facts.source, facts.event_name
         info = _Operation(
             is_read_only(source, name),
             records_response(source, name),
@@ -169,22 +172,28 @@ def build_events(
     if isinstance(extra, dict) and extra:
         parts.append(f',"additionalEventData":{_nested(extra)}')
     parts.append(f',"requestID":{_quote(facts.request_id)}')
-    resources = declared_resources(audit) if outcome and audit else []
+    declared = _declared(audit) if outcome and audit else _NO_RESOURCES
+    resources = declared.resources
     middle = f',"readOnly":{"true" if op.read_only else "false"}'
     if resources:
-        middle += f',"resources":{_nested([r.record() for r in resources])}'
+        middle += f',"resources":{declared.json}'
     middle += ',"eventType":"AwsApiCall","managementEvent":true'
     tail = ',"eventCategory":"Management"'
     if facts.tls is not None:
         tail += f',"tlsDetails":{_nested(facts.tls)}'
     tail += "}"
-    named = named_in_request(facts.source, params) if params else []
-    attrs = _index_attrs(facts, op, resources, named)
+    source = facts.source
+    named = named_in_request(source, params) if params else []
+    attrs = _index_attrs(facts, op, declared, named)
     head = "".join(parts)
     recipient = facts.recipient
     others: set[str] = set()
     if outcome and facts.principal is not None and (resources or named or audit):
-        others = {a for a in _other_accounts(facts, resources, named) if account_exists(a)}
+        others = {
+            a
+            for a in _other_accounts(facts, source, recipient, declared, named)
+            if account_exists(a)
+        }
     shared = new_uuid() if others else None
 
     def event(event_id: str, account: str) -> BuiltEvent:
@@ -206,6 +215,45 @@ def build_events(
     return events
 
 
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """What an operation said it touched, ready for the record and the index."""
+
+    resources: list[Resource]
+    json: str  # the record's "resources" value
+    key: tuple[str, ...]  # the ARNs: part of the index-entry cache key
+    accounts: frozenset[str]  # owners named by the ARNs
+
+
+_NO_RESOURCES = _Declared([], "[]", (), frozenset())
+# Per list of ARNs (services declare ARN strings): parsing them and their
+# JSON cost microseconds per event. Bounded like the other caches.
+_declared_cache: dict[tuple[str, ...], _Declared] = {}
+_DECLARED_CACHE_MAX = 10_000
+
+
+def _declared(audit: dict[str, Any]) -> _Declared:
+    raw = audit.get("resources")
+    if not raw:
+        return _NO_RESOURCES
+    key = tuple(raw) if all(type(item) is str for item in raw) else None
+    hit = _declared_cache.get(key) if key is not None else None
+    if hit is not None:
+        return hit
+    resources = declared_resources(audit)
+    declared = _Declared(
+        resources,
+        _nested([r.record() for r in resources]),
+        tuple(r.arn for r in resources),
+        frozenset(r.account_id for r in resources if r.account_id),
+    )
+    if key is not None:
+        if len(_declared_cache) >= _DECLARED_CACHE_MAX:
+            _declared_cache.clear()
+        _declared_cache[key] = declared
+    return declared
+
+
 # Index entries per request shape: the same caller, operation and resources
 # give the same entries, and building them (resource names, dedupe) cost
 # microseconds per event. Keys hold only strings; bounded like the others.
@@ -216,7 +264,7 @@ _ATTRS_CACHE_MAX = 10_000
 def _index_attrs(
     facts: CallFacts,
     op: _Operation,
-    resources: list[Resource],
+    declared: _Declared,
     named: list[tuple[str, str]],
 ) -> tuple[tuple[str, str], ...]:
     user = username(facts.principal)
@@ -227,7 +275,7 @@ def _index_attrs(
         user,
         akid,
         facts.principal is None,
-        tuple((r.type, r.arn) for r in resources),
+        declared.key,
         tuple(named),
     )
     cached = _attrs_cache.get(key)
@@ -238,11 +286,11 @@ def _index_attrs(
         attrs.append(("u", user))
     if akid:
         attrs.append(("k", akid))
-    if facts.principal is not None and not resources and not named:
+    if facts.principal is not None and not declared.resources and not named:
         # Distinct codes, values from our own records: nothing to check.
         out = tuple(attrs)
     else:
-        for res in resources:
+        for res in declared.resources:
             attrs += [("t", res.type), ("m", res.arn), ("m", res.name)]
         for rtype, name in named:
             attrs += [("t", rtype), ("m", name)]
@@ -256,17 +304,21 @@ def _index_attrs(
 
 
 def _other_accounts(
-    facts: CallFacts, resources: list[Resource], named: list[tuple[str, str]]
+    facts: CallFacts,
+    source: str,
+    recipient: str,
+    declared: _Declared,
+    named: list[tuple[str, str]],
 ) -> set[str]:
-    declared = facts.audit.get("resource_account") if facts.audit else None
-    if not resources and declared is None and facts.source != "sts":
+    claimed = facts.audit.get("resource_account") if facts.audit else None
+    if not declared.accounts and claimed is None and source != "sts":
         return set()
-    accounts = {r.account_id for r in resources if r.account_id}
-    if isinstance(declared, str):
-        accounts.add(declared)
-    if facts.source == "sts":  # AssumeRole is recorded in the role's account too
+    accounts = set(declared.accounts)
+    if isinstance(claimed, str):
+        accounts.add(claimed)
+    if source == "sts":  # AssumeRole is recorded in the role's account too
         accounts.update(a for _, name in named if (a := arn_account(name)) is not None)
-    accounts.discard(facts.recipient)
+    accounts.discard(recipient)
     return {a for a in accounts if len(a) == 12 and a.isdigit()}
 
 

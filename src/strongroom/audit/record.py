@@ -9,9 +9,7 @@ Format: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-ev
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +19,7 @@ from strongroom.audit.resources import arn_account
 from strongroom.errors import ServiceError
 from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.protocol.models import ServiceSpec
+from strongroom.randpool import random_bytes
 
 EVENT_VERSION = "1.08"
 OUTCOME_UNKNOWN = "Strongroom:OutcomeUnknown"
@@ -91,37 +90,9 @@ class CallFacts:
 ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-class _RandomPool(threading.local):
-    """os.urandom bytes fetched 4 KiB at a time: the getrandom call costs
-    microseconds here, two or three times per request otherwise."""
-
-    def __init__(self) -> None:
-        self.buf = b""
-        self.pos = 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.buf):
-            self.buf, self.pos = os.urandom(4096), 0
-        out = self.buf[self.pos : self.pos + n]
-        self.pos += n
-        return out
-
-
-_random = _RandomPool()
-
-
-def _reseed_after_fork() -> None:
-    # A forked child must not hand out the same "random" ids as its parent.
-    global _random
-    _random = _RandomPool()
-
-
-os.register_at_fork(after_in_child=_reseed_after_fork)
-
-
 def new_uuid() -> str:
     """A random (version 4) UUID string, without uuid.UUID's overhead."""
-    raw = bytearray(_random.take(16))
+    raw = bytearray(random_bytes(16))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
@@ -134,7 +105,7 @@ def new_event_id() -> str:
     Event ids are indexed; ids that grow with time are appended at the end
     of the index instead of landing on a random page each."""
     ms = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
-    rand = bytearray(_random.take(10))
+    rand = bytearray(random_bytes(10))
     rand[0] = (rand[0] & 0x0F) | 0x70
     rand[2] = (rand[2] & 0x3F) | 0x80
     h = ms.to_bytes(6, "big").hex() + rand.hex()

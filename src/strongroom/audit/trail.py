@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -231,12 +231,12 @@ class AuditTrail:
         """Queue sealed rows with the in-process (thread) writer; wait on the batch."""
         return self.writer.submit(rows)
 
-    async def persist_async(self, rows: list[AuditRow]) -> bool:
-        """Persist rows (unsealed when :attr:`seals_in_writer`) and wait for
-        the commit without blocking the loop."""
+    def persist_async(self, rows: list[AuditRow]) -> Awaitable[bool]:
+        """Persist rows (unsealed when :attr:`seals_in_writer`); await the
+        result to wait for the commit without blocking the loop."""
         if self.async_writer is not None:
-            return await self.async_writer.submit(rows)
-        return await self.writer.submit(rows).wait_async()
+            return self.async_writer.submit(rows)
+        return self.writer.submit(rows).wait_async()
 
     def start(self) -> None:
         """Start the async writer ahead of the first request (server startup)."""

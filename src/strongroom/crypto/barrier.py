@@ -21,7 +21,6 @@ that long before its final pass for the same reason.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from strongroom.crypto.keyring import (
     open_keyring,
     seal_keyring,
 )
+from strongroom.randpool import random_bytes
 from strongroom.storage.base import Store, Txn
 
 if TYPE_CHECKING:
@@ -116,9 +116,9 @@ class Barrier:
         ring = self._ring
         term = ring.active
         header = bytes((_VERSION,)) + term.to_bytes(4, "big")
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = random_bytes(NONCE_BYTES)
         sealed = ring.ciphers[term].encrypt(nonce, plaintext, header + path.encode())
-        return header + nonce + sealed
+        return b"".join((header, nonce, sealed))
 
     def open(self, path: str, blob: bytes) -> bytes:
         """Decrypt a value read from ``path``; BarrierError on any tampering."""

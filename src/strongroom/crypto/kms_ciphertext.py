@@ -36,6 +36,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from strongroom.randpool import random_bytes
+
 __all__ = [
     "HEADER_LEN",
     "OVERHEAD",
@@ -189,7 +191,7 @@ class BackingKey:
 
     def encrypt(self, plaintext: bytes, context: bytes) -> bytes:
         """Encrypt under this backing key; ``context`` is :func:`encode_context`'s."""
-        fresh = os.urandom(SALT_LEN + NONCE_LEN)
+        fresh = random_bytes(SALT_LEN + NONCE_LEN)  # public: salt and nonce
         header = self._prefix + fresh
         nonce = fresh[SALT_LEN:]
         sealed = self._message_key(fresh[:SALT_LEN]).encrypt(nonce, plaintext, header + context)
