@@ -39,8 +39,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgres=('CREATE TABLE {table} (key TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL)',),
     ),
     # The audit trail (strongroom.audit, docs/design/audit.md). Requests
-    # wait for ``audit_events`` appends, so that table has no secondary
-    # index: events in commit order (seq), with the lookup-index entries
+    # wait for ``audit_events`` appends, so that table had no secondary
+    # index (until migration 5): events in commit order (seq), with the lookup-index entries
     # they need in ``attrs`` (JSON). The lookup index is filled from it in
     # bulk: on PostgreSQL in ``audit_index``/``audit_meta`` here; on SQLite
     # in a side file the audit log creates itself (derived data, rebuilt if
