@@ -16,19 +16,65 @@ from strongroom.errors import ServiceError
 from strongroom.iam.identities import IdentityStore
 from strongroom.iam.policy import (
     Decision,
+    Policy,
     PolicyKind,
     PolicySet,
     RequestInfo,
     evaluate,
     parse_policy_cached,
 )
+from strongroom.iam.policy.variables import as_values
 from strongroom.iam.principal import PrincipalType
 from strongroom.protocol.models import load_service
+
+# Context keys the engine reads whatever the policies say (service principals).
+_ALWAYS_READ = ("aws:principalservicename",)
+
+
+class DecisionCache:
+    """Decisions memoized on everything ``evaluate`` reads.
+
+    The engine is pure (no I/O, no clock): its answer is a function of the
+    question (action, resource, principal and its ids), of the parsed
+    policies (immutable objects, one per document text: a changed policy is
+    another object, so nothing here ever goes stale) and of the values of
+    the context keys those policies read, which each Policy lists
+    (``context_keys``: condition keys and ${variables}). A request's other
+    context keys cannot change the answer, so repeated calls by one
+    principal under the same policies are decided once. A policy that reads
+    aws:CurrentTime or aws:SourceIp keys on their values, and simply hits
+    less often.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._max = max_entries
+        self._decisions: dict[tuple[Any, ...], Decision] = {}
+        self._reads: dict[tuple[Policy | None, ...], tuple[str, ...]] = {}
+
+    def keys_read(self, policies: tuple[Policy | None, ...]) -> tuple[str, ...]:
+        """The (lower-case) context keys a set of policies can read."""
+        names = self._reads.get(policies)
+        if names is None:
+            found = {k.lower() for p in policies if p is not None for k in p.context_keys}
+            names = tuple(sorted(found.union(_ALWAYS_READ)))
+            if len(self._reads) >= self._max:
+                self._reads.clear()
+            self._reads[policies] = names
+        return names
+
+    def get(self, key: tuple[Any, ...]) -> Decision | None:
+        return self._decisions.get(key)
+
+    def put(self, key: tuple[Any, ...], decision: Decision) -> None:
+        if len(self._decisions) >= self._max:
+            self._decisions.clear()
+        self._decisions[key] = decision
 
 
 class PolicyAuthorizer:
     def __init__(self, identities: IdentityStore) -> None:
         self.identities = identities
+        self._decisions = DecisionCache()
 
     def decide(
         self,
@@ -45,7 +91,7 @@ class PolicyAuthorizer:
         principal = ctx.principal
         context = global_keys(ctx)
         if conditions:
-            context.update(conditions)
+            context.update((k.lower(), v) for k, v in conditions.items())
         if principal.is_root:
             identity: tuple[Any, ...] = ()
             boundary = None
@@ -65,30 +111,53 @@ class PolicyAuthorizer:
                 parse_policy_cached(doc, PolicyKind.SESSION, "session policy")
                 for doc in found.session
             )
-        principal_ids = [principal.arn]
+        principal_ids: tuple[str, ...] = (principal.arn,)
         if principal.type is PrincipalType.ASSUMED_ROLE:
-            principal_ids.append(principal.identity_arn)
+            principal_ids = (principal.arn, principal.identity_arn)
+        resource_doc = (
+            parse_policy_cached(resource_policy, resource_policy_kind, "resource-based policy")
+            if resource_policy
+            else None
+        )
+        owner = resource_account or principal.account_id
+        read = self._decisions.keys_read((*identity, *session, boundary, resource_doc))
+        key = (
+            action,
+            resource,
+            principal.arn,
+            principal.account_id,
+            principal_ids,
+            principal.is_root,
+            identity,
+            session,
+            boundary,
+            resource_doc,
+            owner,
+            require_resource_policy,
+            tuple([as_values(context.get(name)) for name in read]),
+        )
+        decision = self._decisions.get(key)
+        if decision is not None:
+            return decision
         request = RequestInfo(
             action=action,
             resource=resource,
             principal_arn=principal.arn,
             principal_account=principal.account_id,
             context=context,
-            principal_ids=tuple(principal_ids),
+            principal_ids=principal_ids,
         )
         policies = PolicySet(
             identity=identity,
-            resource=(
-                parse_policy_cached(resource_policy, resource_policy_kind, "resource-based policy")
-                if resource_policy
-                else None
-            ),
-            resource_account=resource_account or principal.account_id,
+            resource=resource_doc,
+            resource_account=owner,
             boundary=boundary,
             session=session,
             require_resource_policy=require_resource_policy,
         )
-        return evaluate(request, policies, is_root=principal.is_root)
+        decision = evaluate(request, policies, is_root=principal.is_root)
+        self._decisions.put(key, decision)
+        return decision
 
     def authorize(
         self,

@@ -9,10 +9,11 @@ can observe the difference.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from strongroom.context import RequestContext
-from strongroom.iam.principal import PrincipalType
+from strongroom.iam.principal import Principal, PrincipalType
 
 _PRINCIPAL_TYPE_KEY = {
     PrincipalType.ROOT: "Account",
@@ -21,30 +22,59 @@ _PRINCIPAL_TYPE_KEY = {
     PrincipalType.FEDERATED_USER: "FederatedUser",
 }
 
+# The keys that depend only on the principal, per principal object (the
+# identity store hands out one per credential): (principal, keys). Bounded.
+_by_principal: dict[int, tuple[Principal, dict[str, Any]]] = {}
+_BY_PRINCIPAL_MAX = 10_000
+_last_second: tuple[int, str] = (-1, "")
 
-def global_keys(ctx: RequestContext) -> dict[str, Any]:
-    p = ctx.principal
+
+def _principal_keys(p: Principal) -> dict[str, Any]:
+    hit = _by_principal.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
     keys: dict[str, Any] = {
-        "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": int(ctx.now.timestamp()),
-        "aws:SecureTransport": ctx.secure_transport,
         # For a role session, aws:PrincipalArn is the role's ARN, not the session's.
-        "aws:PrincipalArn": p.identity_arn,
-        "aws:PrincipalAccount": p.account_id,
-        "aws:PrincipalType": _PRINCIPAL_TYPE_KEY[p.type],
+        "aws:principalarn": p.identity_arn,
+        "aws:principalaccount": p.account_id,
+        "aws:principaltype": _PRINCIPAL_TYPE_KEY[p.type],
         "aws:userid": p.principal_id,
-        "aws:RequestedRegion": ctx.region,
-        "aws:ViaAWSService": False,
-        "aws:CalledVia": [],
+        "aws:viaawsservice": False,
+        "aws:calledvia": (),
     }
     if p.user_name is not None and p.type is PrincipalType.USER:
         keys["aws:username"] = p.user_name
     if p.session is not None:
-        keys["aws:MultiFactorAuthPresent"] = p.session.mfa_authenticated
-        keys["aws:TokenIssueTime"] = p.session.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        keys["aws:multifactorauthpresent"] = p.session.mfa_authenticated
+        keys["aws:tokenissuetime"] = p.session.created.strftime("%Y-%m-%dT%H:%M:%SZ")
         if p.session.source_identity:
-            keys["aws:SourceIdentity"] = p.session.source_identity
+            keys["aws:sourceidentity"] = p.session.source_identity
     for tag_key, tag_value in p.tags.items():
-        keys[f"aws:PrincipalTag/{tag_key}"] = tag_value
+        keys[f"aws:principaltag/{tag_key}".lower()] = tag_value
+    if len(_by_principal) >= _BY_PRINCIPAL_MAX:
+        _by_principal.clear()
+    _by_principal[id(p)] = (p, keys)
+    return keys
+
+
+def _current_time(now: datetime) -> tuple[int, str]:
+    """aws:EpochTime and aws:CurrentTime; requests in one second share them."""
+    global _last_second
+    second = int(now.timestamp())
+    cached = _last_second
+    if cached[0] != second:
+        cached = _last_second = (second, now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return cached
+
+
+def global_keys(ctx: RequestContext) -> dict[str, Any]:
+    """The request's global condition keys, by lower-case name (condition
+    keys are case-insensitive: the engine reads them lower-cased)."""
+    keys = dict(_principal_keys(ctx.principal))
+    epoch, current = _current_time(ctx.now)
+    keys["aws:sourceip"] = ctx.source_ip
+    keys["aws:currenttime"] = current
+    keys["aws:epochtime"] = epoch
+    keys["aws:securetransport"] = ctx.secure_transport
+    keys["aws:requestedregion"] = ctx.region
     return keys

@@ -103,7 +103,7 @@ def template_keys(tokens: Sequence[Token]) -> set[str]:
     return {t.key for t in tokens if isinstance(t, Var)}
 
 
-def _as_values(value: ContextValue) -> tuple[str, ...] | None:
+def as_values(value: ContextValue) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, bool):  # before int: bool is an int subclass
@@ -144,7 +144,7 @@ class ContextView:
             pass
         if self._index is None:
             self._index = {k.lower(): v for k, v in self._raw.items()}
-        vals = _as_values(self._index.get(key))
+        vals = as_values(self._index.get(key))
         self._seen[key] = vals
         return vals
 
