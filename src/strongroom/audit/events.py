@@ -174,14 +174,8 @@ def build_events(
     parts.append(f',"requestID":{_quote(facts.request_id)}')
     declared = _declared(audit) if outcome and audit else _NO_RESOURCES
     resources = declared.resources
-    middle = f',"readOnly":{"true" if op.read_only else "false"}'
-    if resources:
-        middle += f',"resources":{declared.json}'
-    middle += ',"eventType":"AwsApiCall","managementEvent":true'
-    tail = ',"eventCategory":"Management"'
-    if facts.tls is not None:
-        tail += f',"tlsDetails":{_nested(facts.tls)}'
-    tail += "}"
+    middle = declared.middle[op.read_only]
+    tail = _TAIL if facts.tls is None else f'{_TAIL[:-1]},"tlsDetails":{_nested(facts.tls)}}}'
     source = facts.source
     named = named_in_request(source, params) if params else []
     attrs = _index_attrs(facts, op, declared, named)
@@ -195,24 +189,29 @@ def build_events(
             if account_exists(a)
         }
     shared = new_uuid() if others else None
-
-    def event(event_id: str, account: str) -> BuiltEvent:
-        return BuiltEvent(
-            head,
-            middle,
-            tail,
-            event_id,
-            account,
-            shared,
-            region,
-            facts.event_time,
-            op.read_only,
-            attrs,
+    at, read_only = facts.event_time, op.read_only
+    events = [
+        BuiltEvent(
+            head, middle, tail, facts.event_id, recipient, shared, region, at, read_only, attrs
         )
-
-    events = [event(facts.event_id, recipient)]
-    events += [event(new_event_id(), account) for account in sorted(others)]
+    ]
+    for account in sorted(others):
+        events.append(
+            BuiltEvent(
+                head, middle, tail, new_event_id(), account, shared, region, at, read_only, attrs
+            )
+        )
     return events
+
+
+_TAIL = ',"eventCategory":"Management"}'
+
+
+def _middle(resources_json: str | None) -> tuple[str, str]:
+    """The record's part after requestID, for readOnly false and true."""
+    listed = f',"resources":{resources_json}' if resources_json else ""
+    rest = f'{listed},"eventType":"AwsApiCall","managementEvent":true'
+    return f',"readOnly":false{rest}', f',"readOnly":true{rest}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +219,12 @@ class _Declared:
     """What an operation said it touched, ready for the record and the index."""
 
     resources: list[Resource]
-    json: str  # the record's "resources" value
+    middle: tuple[str, str]  # _middle() with these resources
     key: tuple[str, ...]  # the ARNs: part of the index-entry cache key
     accounts: frozenset[str]  # owners named by the ARNs
 
 
-_NO_RESOURCES = _Declared([], "[]", (), frozenset())
+_NO_RESOURCES = _Declared([], _middle(None), (), frozenset())
 # Per list of ARNs (services declare ARN strings): parsing them and their
 # JSON cost microseconds per event. Bounded like the other caches.
 _declared_cache: dict[tuple[str, ...], _Declared] = {}
@@ -243,7 +242,7 @@ def _declared(audit: dict[str, Any]) -> _Declared:
     resources = declared_resources(audit)
     declared = _Declared(
         resources,
-        _nested([r.record() for r in resources]),
+        _middle(_nested([r.record() for r in resources]) if resources else None),
         tuple(r.arn for r in resources),
         frozenset(r.account_id for r in resources if r.account_id),
     )

@@ -22,6 +22,7 @@ from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unkno
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
 from strongroom.audit.record import ENCODER, CallFacts, new_uuid
 from strongroom.audit.writer import Batch, GroupCommitWriter
+from strongroom.protocol.models import load_service
 
 if TYPE_CHECKING:
     import asyncio
@@ -131,8 +132,6 @@ def nested_calls(facts: CallFacts) -> list[CallFacts]:
     raw = facts.audit.get("nested_calls") if facts.audit else None
     if not raw or facts.principal is None:
         return []
-    from strongroom.protocol.models import load_service
-
     out: list[CallFacts] = []
     for call in raw:
         invoked_by = str(call.get("invoked_by") or "")
