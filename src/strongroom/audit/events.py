@@ -2,10 +2,12 @@
 
 Every request pays for this on the event loop, so the top level of the
 record is written by hand, in CloudTrail's field order, from pieces that
-are mostly cached: the userIdentity JSON per principal, the event source,
-name and readOnly per operation, the eventTime per second. Only nested
-values (request parameters, response elements, resources) go through the
-JSON encoder, and only when present.
+are mostly cached: everything before eventTime and from eventSource to
+userAgent per caller and request shape, the eventTime per second, the
+resources and what follows requestID per list of ARNs the operation
+declared, the index entries per request shape. Only the request
+parameters and response elements go through the JSON encoder (after
+redaction), and only when present.
 
 A cross-account call gives one record for the caller's account and one per
 other account owning a resource, each with its own ``eventID`` and
