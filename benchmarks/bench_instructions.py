@@ -26,7 +26,6 @@ most of it the interpreter starting under valgrind.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
@@ -53,45 +52,27 @@ def _counted(step: object) -> None:
 
 def _inner(call_name: str, count: int, report: Path) -> None:
     """Runs under valgrind: the four phases, and how many each covered."""
-    from bench_calls import CALLS, Endpoint, prepare
-    from bench_profile import _URL, _driver, _in_process, _request
-    from bench_servers import read_admin_credentials
+    from bench_profile import _driver, in_process
 
-    from strongroom.bootstrap import open_platform
-    from strongroom.cli.server import initialise
-    from strongroom.config import settings_from_env
-    from strongroom.gateway.pipeline import Pipeline
-
-    with tempfile.TemporaryDirectory(prefix="strongroom-instructions-") as tmp:
-        settings = settings_from_env(data_dir=Path(tmp), dev=False, log_level="warning")
-        with contextlib.redirect_stdout(sys.stderr):
-            initialise(settings)
-        platform = open_platform(settings)
-        try:
-            pipeline = Pipeline(platform)
-            key_id, secret = read_admin_credentials(Path(tmp) / "admin-credentials")
-            endpoint = Endpoint("in-process", _URL, key_id, secret, _in_process(pipeline))
-            request = _request(prepare(CALLS[call_name], endpoint))
-            drive = _driver(pipeline, request, 16)
-            drive(300)  # caches, and the first batches
-            trail = platform.audit
-            if trail is None:
-                raise click.ClickException("the audit trail is off (STRONGROOM_AUDIT=0?)")
-            audit_log = trail.log
-            audit_log.ingest()
-            audit_log.catch_up()
-            before = audit_log.last_seq()
-            _counted(lambda: drive(count))
-            moved: list[int] = []
-            _counted(lambda: moved.append(audit_log.ingest()))
-            events = audit_log.last_seq() - before
-            indexed: list[int] = []
-            _counted(lambda: indexed.append(audit_log.index_pending(10 * events + 10)))
-            platform.audit = None
-            _counted(lambda: drive(count))
-            platform.audit = trail
-        finally:
-            platform.close()
+    with in_process(call_name, "strongroom-instructions-") as (platform, pipeline, request):
+        drive = _driver(pipeline, request, 16)
+        drive(300)  # caches, and the first batches
+        trail = platform.audit
+        if trail is None:
+            raise click.ClickException("the audit trail is off (STRONGROOM_AUDIT=0?)")
+        audit_log = trail.log
+        audit_log.ingest()
+        audit_log.catch_up()
+        before = audit_log.last_seq()
+        _counted(lambda: drive(count))
+        moved: list[int] = []
+        _counted(lambda: moved.append(audit_log.ingest()))
+        events = audit_log.last_seq() - before
+        indexed: list[int] = []
+        _counted(lambda: indexed.append(audit_log.index_pending(10 * events + 10)))
+        platform.audit = None
+        _counted(lambda: drive(count))
+        platform.audit = trail
     report.write_text(json.dumps([count, moved[0], indexed[0], count]))
     if events != moved[0]:
         print(f"note: {events} events for {count} requests", file=sys.stderr)

@@ -109,6 +109,26 @@ def _driver(pipeline: Pipeline, request: HttpRequest, concurrency: int) -> Calla
     return concurrent
 
 
+@contextlib.contextmanager
+def in_process(call_name: str, prefix: str) -> Iterator[tuple[Any, Pipeline, HttpRequest]]:
+    """A platform initialised in a temporary data dir, its pipeline, and the
+    signed request of ``call_name`` (set up through the pipeline itself)."""
+    from strongroom.bootstrap import open_platform
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        settings = settings_from_env(data_dir=Path(tmp), dev=False, log_level="warning")
+        with contextlib.redirect_stdout(sys.stderr):
+            initialise(settings)
+        platform = open_platform(settings)
+        try:
+            pipeline = Pipeline(platform)
+            key_id, secret = read_admin_credentials(Path(tmp) / "admin-credentials")
+            endpoint = Endpoint("in-process", _URL, key_id, secret, _in_process(pipeline))
+            yield platform, pipeline, _request(prepare(CALLS[call_name], endpoint))
+        finally:
+            platform.close()
+
+
 def _writer_stat(platform: Any, name: str) -> int:
     writer = getattr(getattr(platform, "audit", None), "writer", None)
     return int(getattr(writer, name, 0))
@@ -163,37 +183,22 @@ def _report(stats: pstats.Stats, total: float, top: int) -> str:
 )
 def main(call_name: str, count: int, concurrency: int, top: int, dump: Path | None) -> None:
     """Profile Pipeline.handle in-process for one call."""
-    with tempfile.TemporaryDirectory(prefix="strongroom-profile-") as tmp:
-        settings = settings_from_env(data_dir=Path(tmp), dev=False, log_level="warning")
-        with contextlib.redirect_stdout(sys.stderr):
-            initialise(settings)
-        from strongroom.bootstrap import open_platform
-
-        platform = open_platform(settings)
-        try:
-            pipeline = Pipeline(platform)
-            key_id, secret = read_admin_credentials(Path(tmp) / "admin-credentials")
-            endpoint = Endpoint("in-process", _URL, key_id, secret, _in_process(pipeline))
-            call = CALLS[call_name]
-            request = _request(prepare(call, endpoint))
-            first = pipeline.handle(request)
-            if first.status != 200 or call.expect not in first.body:
-                raise click.ClickException(
-                    f"{call_name} answered {first.status}: {first.body[:400]!r}"
-                )
-            drive = _driver(pipeline, request, concurrency)
-            drive(min(count, 500))  # warm caches
-            start = time.perf_counter()
-            drive(count)
-            plain = time.perf_counter() - start
-            batches_before = _writer_stat(platform, "batches")
-            profiler = cProfile.Profile()
-            profiler.enable()
-            drive(count)
-            profiler.disable()
-            batches = _writer_stat(platform, "batches") - batches_before
-        finally:
-            platform.close()
+    with in_process(call_name, "strongroom-profile-") as (platform, pipeline, request):
+        call = CALLS[call_name]
+        first = pipeline.handle(request)
+        if first.status != 200 or call.expect not in first.body:
+            raise click.ClickException(f"{call_name} answered {first.status}: {first.body[:400]!r}")
+        drive = _driver(pipeline, request, concurrency)
+        drive(min(count, 500))  # warm caches
+        start = time.perf_counter()
+        drive(count)
+        plain = time.perf_counter() - start
+        batches_before = _writer_stat(platform, "batches")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        drive(count)
+        profiler.disable()
+        batches = _writer_stat(platform, "batches") - batches_before
     mode = f"{concurrency} concurrent handle_async" if concurrency else "sequential handle"
     print(
         f"{call_name} ({mode}): {count} requests in {plain:.3f}s without the profiler: "

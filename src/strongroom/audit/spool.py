@@ -100,8 +100,13 @@ def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), recorded_at_us) + payload
 
 
-def _decode_rows(payload: bytes) -> list[AuditRow]:
-    rows: list[AuditRow] = []
+# One row as stored: kind code, event_id, account, region, event_time,
+# read_only (0/1), attrs column, completes (None for none), sealed body.
+_Fields = tuple[int, str, str, str, int, int, str, str | None, bytes]
+
+
+def _row_fields(payload: bytes) -> list[_Fields]:
+    out: list[_Fields] = []
     unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
     pos = 0
     while pos < end:
@@ -114,18 +119,39 @@ def _decode_rows(payload: bytes) -> list[AuditRow]:
         p4 = p3 + n_attrs
         p5 = p4 + n_completes
         pos = p5 + n_body
-        attrs = payload[p3:p4].decode()
+        out.append(
+            (
+                kind,
+                payload[p1 - n_id : p1].decode(),
+                payload[p1:p2].decode(),
+                payload[p2:p3].decode(),
+                at,
+                read_only,
+                payload[p3:p4].decode(),
+                payload[p4:p5].decode() if n_completes else None,
+                payload[p5:pos],
+            )
+        )
+    if pos != end:
+        raise ValueError("rows overrun their frame")
+    return out
+
+
+def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
+    rows: list[AuditRow] = []
+    for kind, event_id, account, region, at, read_only, attrs, completes, body in fields:
+        # attrs: the events table's column, as the writer computed it
         row = AuditRow(
             _KIND_OF[kind],
-            payload[p1 - n_id : p1].decode(),
-            payload[p1:p2].decode(),
-            payload[p2:p3].decode(),
+            event_id,
+            account,
+            region,
             at,
             read_only == 1,
             (),
-            payload[p5:pos],
-            payload[p4:p5].decode() if n_completes else None,
-            attrs,  # the events table's attrs column, as the writer computed it
+            body,
+            completes,
+            attrs,
         )
         if row.kind is RowKind.INTENT:  # kept as JSON in the pending table: parsed
             row.attrs_column = None
@@ -142,39 +168,14 @@ EventValues = tuple[str, str, str, int, int, int, str, bytes]
 _EVENT = _KINDS[RowKind.EVENT]
 
 
-def _plain_event_values(payload: bytes, recorded_at_us: int) -> list[EventValues] | None:
-    """The values of every row, when all are events that complete no request
-    entry (read-only traffic: most batches); None otherwise. The mover's
-    fast path: no AuditRow per event."""
-    out: list[EventValues] = []
-    unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
-    pos = 0
-    while pos < end:
-        kind, read_only, at, n_id, n_acct, n_region, n_attrs, n_completes, n_body = unpack(
-            payload, pos
-        )
-        if kind != _EVENT or n_completes:
+def _plain_event_values(fields: list[_Fields], recorded_at_us: int) -> list[EventValues] | None:
+    """The events table's values of every row, when all are events that
+    complete no request entry (read traffic: most batches); None otherwise.
+    The mover's fast path: no AuditRow per event."""
+    for f in fields:
+        if f[0] != _EVENT or f[7] is not None:
             return None
-        p1 = pos + size + n_id
-        p2 = p1 + n_acct
-        p3 = p2 + n_region
-        p4 = p3 + n_attrs
-        pos = p4 + n_body
-        out.append(
-            (
-                payload[p1 - n_id : p1].decode(),
-                payload[p1:p2].decode(),
-                payload[p2:p3].decode(),
-                at,
-                recorded_at_us,
-                read_only,
-                payload[p3:p4].decode(),
-                payload[p4:pos],
-            )
-        )
-    if pos != end:
-        raise ValueError("rows overrun their frame")
-    return out
+    return [(f[1], f[2], f[3], f[4], recorded_at_us, f[5], f[6], f[8]) for f in fields]
 
 
 @dataclass
@@ -216,8 +217,9 @@ def parse(data: bytes) -> Parsed:
         if zlib.crc32(payload) != crc:
             return Parsed(frames, pos, True)
         try:
-            values = _plain_event_values(payload, recorded_at)
-            frame = Frame(recorded_at, _decode_rows(payload) if values is None else None, values)
+            fields = _row_fields(payload)
+            values = _plain_event_values(fields, recorded_at)
+            frame = Frame(recorded_at, _decode_rows(fields) if values is None else None, values)
         except (struct.error, ValueError, KeyError, TypeError, IndexError):
             # Intact bytes that are not rows (a bug): damaged, like bad
             # bytes, rather than an error on every later move and lookup.
