@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from strongroom.audit import spool
 from strongroom.audit.log import AuditRow, LookupQuery, RowKind
 from strongroom.audit.spool import SpoolWriter, encode, spool_files
 from strongroom.audit.sqlite_log import SqliteAuditLog
@@ -408,3 +409,51 @@ def test_a_new_file_is_never_retired_before_its_writer_holds_it(
     assert raced
     assert _all(audit) == [row.event_id]
     writer.close()
+
+
+def test_the_empty_file_of_a_writer_that_died_while_starting_it_is_removed(
+    audit: SqliteAuditLog, make_row: Callable[..., AuditRow]
+) -> None:
+    # A writer creates its next file as *.spool.new, locks it, renames it:
+    # dying in between leaves an empty, unheld .new file behind.
+    os.makedirs(audit.spool_dir, exist_ok=True)
+    stale = os.path.join(audit.spool_dir, "00000000000000000001-999-000001.spool.new")
+    fresh = os.path.join(audit.spool_dir, "00000000000000000002-999-000001.spool.new")
+    for path in (stale, fresh):
+        open(path, "wb").close()
+    old = os.path.getmtime(stale) - spool.ABANDONED_AFTER_SECONDS - 1
+    os.utime(stale, (old, old))
+    writer = audit.spool_writer()
+    writer.write([make_row()], BASE_US, sync=False)
+    writer.close()
+    assert audit.ingest() == 1  # a finished file left the spool: leftovers go with it
+    assert not os.path.exists(stale)
+    assert os.path.exists(fresh)  # its writer may be about to lock it
+
+
+def test_only_empty_unheld_old_new_files_are_abandoned(tmp_path: Path) -> None:
+    now = 1_000_000.0
+    names = {"held": b"", "written": b"x", "young": b"", "abandoned": b""}
+    fds = []
+    for name, data in names.items():
+        path = tmp_path / f"{name}.spool.new"
+        path.write_bytes(data)
+        when = now - (1 if name == "young" else spool.ABANDONED_AFTER_SECONDS + 1)
+        os.utime(path, (when, when))
+        if name == "held":
+            fd = os.open(path, os.O_WRONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            fds.append(fd)
+    (tmp_path / "other.spool").write_bytes(b"")
+    try:
+        assert spool.remove_abandoned(str(tmp_path), now=now) == 1
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "held.spool.new",
+        "other.spool",
+        "written.spool.new",
+        "young.spool.new",
+    ]
+    assert spool.remove_abandoned(str(tmp_path / "missing")) == 0

@@ -239,6 +239,38 @@ def spool_files(directory: str) -> list[str]:
     return sorted(n for n in names if n.endswith(SUFFIX))
 
 
+# A writer holds its next file within microseconds of creating it; an empty
+# ``.new`` file nobody holds after this long was left by a writer that died
+# in between (before anything was written to it).
+ABANDONED_AFTER_SECONDS = 60.0
+_NEW_SUFFIX = SUFFIX + ".new"
+
+
+def remove_abandoned(directory: str, now: float | None = None) -> int:
+    """Delete the empty, unheld ``*.spool.new`` files older than
+    :data:`ABANDONED_AFTER_SECONDS`: they hold nothing; how many went."""
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(_NEW_SUFFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_SECONDS
+    removed = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if info.st_size == 0 and info.st_mtime < cutoff and is_finished(fd):
+                os.unlink(path)
+                removed += 1
+        finally:
+            os.close(fd)
+    return removed
+
+
 def is_finished(fd: int) -> bool:
     """No writer holds the file (ours is a read-only descriptor)."""
     try:

@@ -45,6 +45,7 @@ from strongroom.audit.spool import (
     SpoolWriter,
     is_finished,
     parse,
+    remove_abandoned,
     spool_files,
 )
 from strongroom.audit.sql_log import SqlAuditLog, Tables, attrs_json
@@ -413,7 +414,9 @@ class SqliteAuditLog(SqlAuditLog):
 
     def _forget_spool_files(self) -> None:
         """Offsets of files that are gone (retired) are dropped (ingesters
-        hold the lock: no file appears under a name that had an offset)."""
+        hold the lock: no file appears under a name that had an offset),
+        and so are the empty files of writers that died while starting one."""
+        remove_abandoned(self.spool_dir)
         present = set(spool_files(self.spool_dir))
         gone = [
             str(r[0])
