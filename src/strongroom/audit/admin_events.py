@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom import __version__
 from strongroom.audit.log import AuditRow, RowKind, encode_attrs
-from strongroom.audit.record import EVENT_VERSION, iso_seconds, new_event_id, new_uuid
+from strongroom.audit.record import EVENT_VERSION, new_event_id, new_uuid
 from strongroom.audit.resources import Resource, arn_account, arn_type
 from strongroom.audit.trail import body_path, encode_record, to_us
+from strongroom.protocol.codec import iso_seconds
 
 if TYPE_CHECKING:
     from strongroom.audit.trail import AuditTrail

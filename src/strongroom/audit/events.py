@@ -34,7 +34,6 @@ from strongroom.audit.record import (
     OUTCOME_UNKNOWN,
     CallFacts,
     identity_json,
-    iso_seconds,
     new_event_id,
     new_uuid,
     username,
@@ -46,6 +45,7 @@ from strongroom.audit.resources import (
     declared_resources,
     named_in_request,
 )
+from strongroom.protocol.codec import iso_seconds
 from strongroom.protocol.models import ServiceSpec
 
 

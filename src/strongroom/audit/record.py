@@ -18,6 +18,7 @@ from typing import Any
 from strongroom.audit.resources import arn_account
 from strongroom.errors import ServiceError
 from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.protocol.codec import iso_seconds
 from strongroom.protocol.models import ServiceSpec
 from strongroom.randpool import random_bytes
 
@@ -110,21 +111,6 @@ def new_event_id() -> str:
     rand[2] = (rand[2] & 0x3F) | 0x80
     h = ms.to_bytes(6, "big").hex() + rand.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_last_second: tuple[int, str] = (-1, "")
-
-
-def iso_seconds(value: datetime) -> str:
-    """``2024-05-01T12:00:00Z``; requests in the same second share the string."""
-    global _last_second
-    second = int(value.timestamp())
-    cached = _last_second
-    if cached[0] == second:
-        return cached[1]
-    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
-    _last_second = (second, text)
-    return text
 
 
 # userIdentity JSON per principal object and invoking service (the identity

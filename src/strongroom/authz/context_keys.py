@@ -9,11 +9,11 @@ can observe the difference.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from strongroom.context import RequestContext
 from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.protocol.codec import iso_seconds
 
 _PRINCIPAL_TYPE_KEY = {
     PrincipalType.ROOT: "Account",
@@ -26,7 +26,6 @@ _PRINCIPAL_TYPE_KEY = {
 # identity store hands out one per credential): (principal, keys). Bounded.
 _by_principal: dict[int, tuple[Principal, dict[str, Any]]] = {}
 _BY_PRINCIPAL_MAX = 10_000
-_last_second: tuple[int, str] = (-1, "")
 
 
 def _principal_keys(p: Principal) -> dict[str, Any]:
@@ -57,24 +56,13 @@ def _principal_keys(p: Principal) -> dict[str, Any]:
     return keys
 
 
-def _current_time(now: datetime) -> tuple[int, str]:
-    """aws:EpochTime and aws:CurrentTime; requests in one second share them."""
-    global _last_second
-    second = int(now.timestamp())
-    cached = _last_second
-    if cached[0] != second:
-        cached = _last_second = (second, now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return cached
-
-
 def global_keys(ctx: RequestContext) -> dict[str, Any]:
     """The request's global condition keys, by lower-case name (condition
     keys are case-insensitive: the engine reads them lower-cased)."""
     keys = dict(_principal_keys(ctx.principal))
-    epoch, current = _current_time(ctx.now)
     keys["aws:sourceip"] = ctx.source_ip
-    keys["aws:currenttime"] = current
-    keys["aws:epochtime"] = epoch
+    keys["aws:currenttime"] = iso_seconds(ctx.now)
+    keys["aws:epochtime"] = int(ctx.now.timestamp())
     keys["aws:securetransport"] = ctx.secure_transport
     keys["aws:requestedregion"] = ctx.region
     return keys

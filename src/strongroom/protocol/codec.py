@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import math
+import time
 from datetime import UTC, datetime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,6 +63,22 @@ def iso8601(value: datetime) -> str:
     if value.microsecond:
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def iso_seconds(value: datetime) -> str:
+    """``2024-05-01T12:00:00Z`` (UTC, whole seconds); callers in the same
+    second share the string (audit records, condition keys: per request)."""
+    global _last_second
+    second = int(value.timestamp())
+    cached = _last_second
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_second = (second, text)
+    return text
 
 
 def timestamp_out(value: object) -> datetime | None:
