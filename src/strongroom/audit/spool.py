@@ -181,17 +181,15 @@ def _plain_event_values(fields: list[_Fields], recorded_at_us: int) -> list[Even
 @dataclass
 class Frame:
     recorded_at_us: int
-    _rows: list[AuditRow] | None
-    # Set instead of rows for a frame of plain events (:func:`_plain_event_values`).
-    event_values: list[EventValues] | None = None
+    fields: list[_Fields]
+    # Set when every row is a plain event (:func:`_plain_event_values`).
+    event_values: list[EventValues] | None
+    _rows: list[AuditRow] | None = None
 
     @property
     def rows(self) -> list[AuditRow]:
         if self._rows is None:
-            self._rows = [
-                AuditRow(RowKind.EVENT, v[0], v[1], v[2], v[3], v[5] == 1, (), v[7], None, v[6])
-                for v in self.event_values or ()
-            ]
+            self._rows = _decode_rows(self.fields)
         return self._rows
 
 
@@ -219,7 +217,9 @@ def parse(data: bytes) -> Parsed:
         try:
             fields = _row_fields(payload)
             values = _plain_event_values(fields, recorded_at)
-            frame = Frame(recorded_at, _decode_rows(fields) if values is None else None, values)
+            # Other frames are decoded now: rows that do not decode are damage.
+            rows = _decode_rows(fields) if values is None else None
+            frame = Frame(recorded_at, fields, values, rows)
         except (struct.error, ValueError, KeyError, TypeError, IndexError):
             # Intact bytes that are not rows (a bug): damaged, like bad
             # bytes, rather than an error on every later move and lookup.
