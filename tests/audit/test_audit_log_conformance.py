@@ -77,6 +77,26 @@ def test_lookup_by_event_id_keeps_the_time_window_and_the_page_cursor(
 
 
 @pytest.mark.parametrize("indexed", [False, True], ids=["tail", "indexed"])
+def test_events_stored_with_their_id_in_attrs_are_still_found_and_indexed(
+    audit_log: AuditLog, make_row: Callable[..., AuditRow], indexed: bool
+) -> None:
+    # Before migration 5 the attrs column began with ["i", <event id>].
+    old, new = make_row(name="Old"), make_row(name="New")
+    old.attrs_column = f'[["i","{old.event_id}"],["n","Old"],["s","sts.amazonaws.com"]]'
+    audit_log.append([old, new], BASE_US)
+    if indexed:
+        while audit_log.index_pending(1):
+            pass
+        # No posting row holds an event id any more, old layout or new.
+        table = audit_log.t.postings  # type: ignore[attr-defined]
+        attrs = audit_log._fetch(f"SELECT DISTINCT attr FROM {table}", ())  # type: ignore[attr-defined]
+        assert "i" not in {str(r[0]) for r in attrs}
+    for row, name in ((old, "Old"), (new, "New")):
+        assert ids(audit_log.lookup(q(attribute="EventId", value=row.event_id))) == [row.event_id]
+        assert ids(audit_log.lookup(q(attribute="EventName", value=name))) == [row.event_id]
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["tail", "indexed"])
 def test_pages_and_time_window(
     audit_log: AuditLog, make_row: Callable[..., AuditRow], indexed: bool
 ) -> None:

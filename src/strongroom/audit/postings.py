@@ -88,14 +88,17 @@ def build(
 
 
 _ID_PREFIX = '[["i",'
+_ANY_ID = '["i",'
 
 
 def _without_event_id(attrs: str) -> str:
-    """``attrs`` without its EventId entry, as a JSON list.
+    """``attrs`` without an EventId entry, as a JSON list.
 
-    Written by :func:`strongroom.audit.sql_log.attrs_json`, the id entry
-    comes first and an id never holds a quote or a bracket; anything else
-    (an older layout) is parsed in full."""
+    :func:`strongroom.audit.sql_log.attrs_json` no longer writes one (since
+    migration 5); before, it wrote it first, and an id never holds a quote
+    or a bracket; anything else (an older layout) is parsed in full."""
+    if _ANY_ID not in attrs:
+        return attrs
     if attrs.startswith(_ID_PREFIX):
         end = attrs.find("]", len(_ID_PREFIX))
         raw_id = attrs[len(_ID_PREFIX) : end]

@@ -24,6 +24,7 @@ import heapq
 import json
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from json.encoder import encode_basestring as _quote
 from typing import Any, TypeVar
 
@@ -89,25 +90,27 @@ def _row(values: Sequence[Any]) -> StoredEvent:
     )
 
 
-# The JSON of an entry tuple after the event's own id: the gateway hands
-# out one tuple object per request shape, so most events share a tail.
-_attrs_tails: dict[tuple[tuple[str, str], ...], str] = {}
-_ATTRS_TAILS_MAX = 10_000
+# The column per entry tuple: the gateway hands out one tuple object per
+# request shape, so most events share it.
+_attrs_texts: dict[tuple[tuple[str, str], ...], str] = {}
+_ATTRS_TEXTS_MAX = 10_000
 
 
 def attrs_json(row: AuditRow) -> str:
     """The ``attrs`` column: every index entry of ``row`` but ALL and
     ReadOnly (implied), as JSON ``[[attr, value], ...]`` (written by hand:
-    this runs for every event)."""
+    this runs for every event). The event's id is not among them: it has
+    its own column, indexed (migration 5); rows written before carry it
+    first, as ``["i", id]``."""
     if row.attrs_column is not None:
         return row.attrs_column
-    tail = _attrs_tails.get(row.attrs)
-    if tail is None:
-        tail = "".join(f',["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
-        if len(_attrs_tails) >= _ATTRS_TAILS_MAX:
-            _attrs_tails.clear()
-        _attrs_tails[row.attrs] = tail
-    return f'[["i",{_quote(row.event_id)}]{tail}'
+    text = _attrs_texts.get(row.attrs)
+    if text is None:
+        text = "[" + ",".join(f'["{a}",{_quote(v)}]' for a, v in row.attrs) + "]"
+        if len(_attrs_texts) >= _ATTRS_TEXTS_MAX:
+            _attrs_texts.clear()
+        _attrs_texts[row.attrs] = text
+    return text
 
 
 class SqlAuditLog(AuditLog):
@@ -322,7 +325,9 @@ class SqlAuditLog(AuditLog):
             f"WHERE event_id = {ph} AND account = {ph} AND region = {ph}",
             (str(q.value), account, region),
         )
-        found = _matching(q, rows)
+        # The id is matched by SQL (rows written before migration 5 also
+        # carry it in attrs, newer ones do not): only the window is left.
+        found = _matching(replace(q, attribute=None, value=None), rows)
         found.sort(key=lambda e: (e.event_time_us, e.seq), reverse=True)
         return found[: q.limit]
 
