@@ -24,6 +24,12 @@ class Settings:
     workers: int = 1
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto headers are believed, comma-separated; empty: none.
+    # The client address is what the audit trail records as
+    # sourceIPAddress and what aws:SourceIp conditions test, so trusting the
+    # header from anyone else would let a client choose it.
+    trusted_proxies: str = ""
     dev: bool = False
     default_account_id: str = DEFAULT_ACCOUNT_ID
     region: str = DEFAULT_REGION
@@ -104,6 +110,8 @@ def settings_from_env(**overrides: object) -> Settings:
         values["tls_cert"] = Path(v)
     if (v := _env("TLS_KEY")) is not None:
         values["tls_key"] = Path(v)
+    if (v := _env("TRUSTED_PROXIES")) is not None:
+        values["trusted_proxies"] = v
     if (v := _env("DEV")) is not None:
         values["dev"] = _truthy(v)
     if (v := _env("DEFAULT_ACCOUNT_ID")) is not None:

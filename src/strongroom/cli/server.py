@@ -86,6 +86,7 @@ def export_settings(settings: Settings) -> None:
         "PORT": str(settings.port),
         "DATA_DIR": str(settings.data_dir.resolve()),
         "STORE": settings.store,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
         "DEV": "1" if settings.dev else "0",
         "DEFAULT_ACCOUNT_ID": settings.default_account_id,
         "REGION": settings.region,
@@ -114,6 +115,14 @@ def export_settings(settings: Settings) -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="ADDRESSES",
+    help="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+    "and X-Forwarded-Proto headers are believed (default: none; the peer's address is the "
+    "client's). Env: STRONGROOM_TRUSTED_PROXIES.",
+)
 @click.option(
     "--dev", is_flag=True, default=None, help="Insecure developer mode: accept any credentials."
 )
@@ -164,6 +173,7 @@ def server(
     workers: int | None,
     tls_cert: Path | None,
     tls_key: Path | None,
+    trusted_proxies: str | None,
     dev: bool | None,
     log_level: str | None,
     seed: Path | None,
@@ -189,6 +199,7 @@ def server(
         workers=workers,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        trusted_proxies=trusted_proxies,
         dev=dev or None,
         log_level=log_level,
         audit_enabled=audit,
@@ -230,6 +241,11 @@ def server(
         # TLS extension (the audit trail's tlsDetails).
         http=TlsHttpToolsProtocol if settings.tls_cert else CoalescingHttpToolsProtocol,
         lifespan="on",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told
+        # otherwise: every local process could then pick its own audited
+        # source address and satisfy aws:SourceIp conditions.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     if settings.workers > 1:
         # Not uvicorn's supervisor: its workers share one listening socket,

@@ -1,0 +1,48 @@
+"""X-Forwarded-For is believed only from configured reverse proxies.
+
+The client address is the audit trail's sourceIPAddress and what
+aws:SourceIp conditions test. uvicorn, left to its defaults, believes the
+header from 127.0.0.1, which would let any local process choose both.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.live_server import LiveServer, start_server
+
+_CLAIMED = "203.0.113.7"
+
+
+def _source_of_forwarded_call(server: LiveServer) -> str:
+    sts = server.client("sts")
+
+    def claim(request: object, **_: object) -> None:
+        request.headers["X-Forwarded-For"] = _CLAIMED  # type: ignore[attr-defined]
+
+    sts.meta.events.register("before-send.sts.GetCallerIdentity", claim)
+    request_id = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    for event in server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}]
+    )["Events"]:
+        record = json.loads(event["CloudTrailEvent"])
+        if record["requestID"] == request_id:
+            return str(record["sourceIPAddress"])
+    raise AssertionError(f"no event for request {request_id}")
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        assert _source_of_forwarded_call(server) == "127.0.0.1"
+    finally:
+        server.stop()
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_client(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--trusted-proxies", "127.0.0.1")
+    try:
+        assert _source_of_forwarded_call(server) == _CLAIMED
+    finally:
+        server.stop()
