@@ -102,10 +102,10 @@ def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
 
 # One row as stored: kind code, event_id, account, region, event_time,
 # read_only (0/1), attrs column, completes (None for none), sealed body.
-_Fields = tuple[int, str, str, str, int, int, str, str | None, bytes]
+_Fields = tuple[int, str, str, str, int, int, str, str | None, bytes | bytearray]
 
 
-def _row_fields(payload: bytes) -> list[_Fields]:
+def _row_fields(payload: bytes | bytearray) -> list[_Fields]:
     out: list[_Fields] = []
     unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
     pos = 0
@@ -149,7 +149,7 @@ def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
             at,
             read_only == 1,
             (),
-            body,
+            bytes(body),  # frames with request entries are rare: no need to bind fast
             completes,
             attrs,
         )
@@ -164,7 +164,7 @@ def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
 
 # The events table's values of one event: event_id, account, region,
 # event_time, recorded_at, read_only, attrs, body.
-EventValues = tuple[str, str, str, int, int, int, str, bytes]
+EventValues = tuple[str, str, str, int, int, int, str, bytes | bytearray]
 _EVENT = _KINDS[RowKind.EVENT]
 
 
@@ -200,8 +200,9 @@ class Parsed:
     damaged: bool  # stopped at bytes that are not a valid frame (vs simply short)
 
 
-def parse(data: bytes) -> Parsed:
-    """The whole frames at the start of ``data``."""
+def parse(data: bytes | bytearray) -> Parsed:
+    """The whole frames at the start of ``data`` (bodies are slices of it:
+    bytearrays from a bytearray)."""
     frames: list[Frame] = []
     pos = 0
     while len(data) - pos >= _HEADER.size:

