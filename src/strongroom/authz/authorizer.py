@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.authz.context_keys import global_keys
+from strongroom.authz.context_keys import global_key, global_keys
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
 from strongroom.iam.identities import IdentityStore
@@ -71,6 +71,25 @@ class DecisionCache:
         self._decisions[key] = decision
 
 
+_NONE: dict[str, Any] = {}
+# Services pass the same condition names call after call (KMS: a dozen per
+# request): their lower-case forms, per tuple of names. Bounded.
+_lower_names: dict[tuple[str, ...], tuple[str, ...]] = {}
+_LOWER_NAMES_MAX = 10_000
+
+
+def _lowered(conditions: Mapping[str, Any]) -> dict[str, Any]:
+    """Service-supplied condition keys by lower-case name."""
+    names = tuple(conditions)
+    lower = _lower_names.get(names)
+    if lower is None:
+        lower = tuple(name.lower() for name in names)
+        if len(_lower_names) >= _LOWER_NAMES_MAX:
+            _lower_names.clear()
+        _lower_names[names] = lower
+    return dict(zip(lower, conditions.values(), strict=True))
+
+
 class PolicyAuthorizer:
     def __init__(self, identities: IdentityStore) -> None:
         self.identities = identities
@@ -89,9 +108,7 @@ class PolicyAuthorizer:
         resource_policy_kind: PolicyKind = PolicyKind.RESOURCE,
     ) -> Decision:
         principal = ctx.principal
-        context = global_keys(ctx)
-        if conditions:
-            context.update((k.lower(), v) for k, v in conditions.items())
+        service_keys = _lowered(conditions) if conditions else _NONE
         if principal.is_root:
             identity: tuple[Any, ...] = ()
             boundary = None
@@ -134,11 +151,20 @@ class PolicyAuthorizer:
             resource_doc,
             owner,
             require_resource_policy,
-            tuple([as_values(context.get(name)) for name in read]),
+            # Only the keys the policies read, each looked up alone: a hit
+            # builds no request context at all.
+            tuple(
+                [
+                    as_values(service_keys[name] if name in service_keys else global_key(ctx, name))
+                    for name in read
+                ]
+            ),
         )
         decision = self._decisions.get(key)
         if decision is not None:
             return decision
+        context = global_keys(ctx)
+        context.update(service_keys)
         request = RequestInfo(
             action=action,
             resource=resource,

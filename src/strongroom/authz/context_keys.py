@@ -9,6 +9,7 @@ can observe the difference.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strongroom.context import RequestContext
@@ -56,13 +57,29 @@ def _principal_keys(p: Principal) -> dict[str, Any]:
     return keys
 
 
+# The keys that differ per request, by lower-case name.
+_PER_REQUEST: dict[str, Callable[[RequestContext], Any]] = {
+    "aws:sourceip": lambda ctx: ctx.source_ip,
+    "aws:currenttime": lambda ctx: iso_seconds(ctx.now),
+    "aws:epochtime": lambda ctx: int(ctx.now.timestamp()),
+    "aws:securetransport": lambda ctx: ctx.secure_transport,
+    "aws:requestedregion": lambda ctx: ctx.region,
+}
+
+
 def global_keys(ctx: RequestContext) -> dict[str, Any]:
     """The request's global condition keys, by lower-case name (condition
     keys are case-insensitive: the engine reads them lower-cased)."""
     keys = dict(_principal_keys(ctx.principal))
-    keys["aws:sourceip"] = ctx.source_ip
-    keys["aws:currenttime"] = iso_seconds(ctx.now)
-    keys["aws:epochtime"] = int(ctx.now.timestamp())
-    keys["aws:securetransport"] = ctx.secure_transport
-    keys["aws:requestedregion"] = ctx.region
+    for name, value_of in _PER_REQUEST.items():
+        keys[name] = value_of(ctx)
     return keys
+
+
+def global_key(ctx: RequestContext, name: str) -> Any:
+    """One key of :func:`global_keys` (lower-case name), None when absent,
+    without building the others."""
+    value_of = _PER_REQUEST.get(name)
+    if value_of is not None:
+        return value_of(ctx)
+    return _principal_keys(ctx.principal).get(name)
