@@ -1,8 +1,10 @@
-"""X-Forwarded-For is believed only from configured reverse proxies.
+"""What the HTTP front end believes and tells.
 
-The client address is the audit trail's sourceIPAddress and what
-aws:SourceIp conditions test. uvicorn, left to its defaults, believes the
-header from 127.0.0.1, which would let any local process choose both.
+X-Forwarded-For is believed only from configured reverse proxies: the client
+address is the audit trail's sourceIPAddress and what aws:SourceIp
+conditions test, and uvicorn, left to its defaults, believes the header from
+127.0.0.1, which would let any local process choose both. Responses do not
+name the server software.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None
     server = start_server(tmp_path / "data")
     try:
         assert _source_of_forwarded_call(server) == "127.0.0.1"
+    finally:
+        server.stop()
+
+
+def test_responses_do_not_name_the_server_software(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        headers = server.client("sts").get_caller_identity()["ResponseMetadata"]["HTTPHeaders"]
+        assert "server" not in headers
+        assert "x-amzn-requestid" in headers
     finally:
         server.stop()
 
