@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 import threading
 from pathlib import Path
 
 import pytest
 
-from strongroom.storage.sqlite import SqliteStore
+from strongroom.storage.sqlite import PAGE_SIZE, SqliteStore
 
 
 def test_wal_and_full_sync_on_every_connection(tmp_path: Path) -> None:
@@ -27,6 +28,22 @@ def test_wal_and_full_sync_on_every_connection(tmp_path: Path) -> None:
     worker.start()
     worker.join()
     assert seen == [("wal", 2), ("wal", 2)]  # 2 == FULL
+    store.close()
+
+
+def test_new_databases_get_large_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "new.db")
+    store.put("k", b"v")
+    assert store._reader().execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    store.close()
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size=4096")
+    old.execute("CREATE TABLE earlier (x)")
+    old.close()
+    store = SqliteStore(tmp_path / "old.db")
+    store.put("k", b"v")
+    assert store.get("k") == b"v"
+    assert store._reader().execute("PRAGMA page_size").fetchone()[0] == 4096
     store.close()
 
 

@@ -288,6 +288,10 @@ class SqliteStore(Store):
         return f"SqliteStore({self.path!r})"
 
 
+# The page size of databases created from now on (earlier ones keep theirs).
+PAGE_SIZE = 16384
+
+
 def _create_private_file(path: str) -> None:
     """Create the database file 0600 (its keys are plaintext paths).
 
@@ -313,6 +317,12 @@ def _ensure_wal(conn: sqlite3.Connection, *, deadline: float) -> None:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() == "wal":
                 return
+            # Only a new, empty file takes a page size (it is fixed once
+            # in WAL mode). Most of what is written is audit events of
+            # 1-2 KB, appended: with 16 KiB pages moving one into the
+            # events table cost 8.4 µs instead of 10.7 (fewer WAL frames,
+            # each written with two system calls, and fewer to checkpoint).
+            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() == "wal":
                 return
