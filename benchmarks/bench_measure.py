@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_calls import Call, SignedRequest, setup, signed
+from bench_cpu import group_cpu_seconds
 from bench_report import Row
 from bench_servers import RunningServer
 from bench_wrk import LoadShape, VerificationError, WrkResult, run_wrk, verify
@@ -33,6 +34,8 @@ class Job:
     values: dict[str, str]
     script: Path
     runs: list[WrkResult] = field(default_factory=list)
+    # The server tree's CPU per request of each run, in µs (None: unknown).
+    cpu_us: list[float | None] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -53,12 +56,15 @@ class Job:
     def row(self) -> Row:
         # The median run by throughput: one noisy run should not decide.
         median = sorted(self.runs, key=lambda r: r.rps)[len(self.runs) // 2]
+        known = sorted(c for c in self.cpu_us if c is not None)
         return Row(
             self.call.name,
             self.server.endpoint.name,
             self.server.description,
             median,
             tuple(r.rps for r in self.runs),
+            known[len(known) // 2] if known else None,
+            tuple(self.cpu_us),
         )
 
 
@@ -82,10 +88,17 @@ def measure(
     job: Job, shape: LoadShape, attempt: int, workdir: Path, profile_dir: Path | None
 ) -> WrkResult:
     request = job.fresh_request()
+    group = job.server.process.pid  # its own session: the group is its tree
     with profiling(job.server, profile_dir, job.call.name, shape.seconds):
+        cpu_before = group_cpu_seconds(group)
         result, raw = run_wrk(request, shape, job.script)
+        cpu_after = group_cpu_seconds(group)
     (workdir / f"{job.script.stem}.{attempt}.wrk.txt").write_text(raw)
     job.runs.append(result)
+    spent = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    job.cpu_us.append(
+        spent / result.requests * 1e6 if spent is not None and result.requests else None
+    )
     return result
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_calls import Endpoint
+from bench_report import UNAUDITED_SUFFIX
 
 LOOPBACK = "127.0.0.1"
 VENV_BIN = Path(sys.executable).parent
@@ -195,7 +196,7 @@ def start_strongroom(
     ``audit=False`` turns the audit trail off (to measure what it costs).
     """
     port = free_port()
-    label = f"strongroom-{server}-w{workers}" + ("" if audit else "-noaudit")
+    label = f"strongroom-{server}-w{workers}" + ("" if audit else UNAUDITED_SUFFIX)
     data_dir = workdir / label / "data"
     data_dir.mkdir(parents=True)
     env = _strongroom_env(data_dir, port)
