@@ -2,7 +2,7 @@
 
 Requests per second move with everything else the shared machine does; the
 CPU the server spends per request moves much less (the same audited server
-did 9,900 and 12,900 req/s minutes apart, at 141 ± 7 µs of CPU per request).
+did 9,900 and 12,900 req/s minutes apart, at 127-143 µs of CPU per request).
 It also counts what req/s hides: the audit indexer process's work, for one.
 Every server runs in a session of its own (bench_servers), so its process
 group is exactly its tree: the supervisor, the workers and their helpers.

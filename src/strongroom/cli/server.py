@@ -241,11 +241,11 @@ def server(
         # TLS extension (the audit trail's tlsDetails).
         http=TlsHttpToolsProtocol if settings.tls_cert else CoalescingHttpToolsProtocol,
         lifespan="on",
+        # No "server: uvicorn" header: it only tells a client what to attack.
+        server_header=False,
         # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told
         # otherwise: every local process could then pick its own audited
         # source address and satisfy aws:SourceIp conditions.
-        # No "server: uvicorn" header: it only tells a client what to attack.
-        server_header=False,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
