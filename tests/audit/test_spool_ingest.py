@@ -457,3 +457,21 @@ def test_only_empty_unheld_old_new_files_are_abandoned(tmp_path: Path) -> None:
         "young.spool.new",
     ]
     assert spool.remove_abandoned(str(tmp_path / "missing")) == 0
+
+
+def test_a_lookup_moves_the_spool_once(
+    audit: SqliteAuditLog, make_row: Callable[..., AuditRow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = audit.spool_writer()
+    writer.write([make_row() for _ in range(3)], BASE_US, sync=False)
+    moves: list[int] = []
+    ingest = SqliteAuditLog.ingest
+
+    def counted(self: SqliteAuditLog) -> int:
+        moves.append(1)
+        return ingest(self)
+
+    monkeypatch.setattr(SqliteAuditLog, "ingest", counted)
+    assert len(audit.lookup(LookupQuery(ACCOUNT, "us-east-1"))) == 3
+    assert len(moves) == 1
+    writer.close()

@@ -238,7 +238,8 @@ class SqlAuditLog(AuditLog):
         # indexed_seq first: whatever the indexer does meanwhile, an event is
         # either in the index by now or after this mark (seen twice at worst).
         mark = self.indexed_seq()
-        if self.last_seq() - mark > _MAX_TAIL:
+        # The stored seq: lookup() has just moved the spool.
+        if self._stored_last_seq() - mark > _MAX_TAIL:
             # The index fell far behind (a rebuild, a burst): catch up first
             # rather than filter a long tail here.
             self.catch_up()
@@ -352,6 +353,11 @@ class SqlAuditLog(AuditLog):
         return [_row(r) for r in self._fetch(sql, (seq, limit))]
 
     def last_seq(self) -> int:
+        return self._stored_last_seq()
+
+    def _stored_last_seq(self) -> int:
+        """The newest seq in the events table (a spooling log's last_seq
+        moves the spool first)."""
         rows = self._fetch(f"SELECT coalesce(max(seq), 0) FROM {self.t.events}", ())
         return int(rows[0][0])
 
