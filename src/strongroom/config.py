@@ -6,6 +6,7 @@ build a :class:`Settings` and hand it down.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,24 @@ class Settings:
             if self.store_url.startswith(("postgres://", "postgresql://"))
             else "sqlite"
         )
+
+
+def invalid_proxy_entries(trusted_proxies: str) -> list[str]:
+    """The entries of a ``trusted_proxies`` list that are neither an IP
+    address, a network nor ``*`` (uvicorn would quietly treat them as
+    names that no TCP peer ever has)."""
+    bad: list[str] = []
+    for entry in (e.strip() for e in trusted_proxies.split(",")):
+        if entry in ("*", ""):  # everyone; a stray comma
+            continue
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError:
+            bad.append(entry)
+    return bad
 
 
 def _env(name: str) -> str | None:

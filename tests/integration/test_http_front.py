@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.live_server import LiveServer, start_server
+from tests.support.live_server import LiveServer, run_cli, start_server
+
+from strongroom.config import invalid_proxy_entries
 
 _CLAIMED = "203.0.113.7"
 
@@ -58,3 +60,27 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_client(tmp_path: Path) -> Non
         assert _source_of_forwarded_call(server) == _CLAIMED
     finally:
         server.stop()
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(tmp_path: Path) -> None:
+    refused = run_cli(
+        "server",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        "1",
+        "--trusted-proxies",
+        "127.0.0.1, 10.0.0.0/33, proxy.internal",
+    )
+    assert refused.returncode == 2
+    output = refused.stdout + refused.stderr
+    assert "'10.0.0.0/33', 'proxy.internal'" in output
+    assert "Traceback" not in output
+
+
+def test_trusted_proxy_lists_are_checked_entry_by_entry() -> None:
+    assert invalid_proxy_entries("127.0.0.1,::1, 10.0.0.0/8,fd00::/8,*") == []
+    assert invalid_proxy_entries("127.0.0.1,,localhost, 10.1.2.3/40") == [
+        "localhost",
+        "10.1.2.3/40",
+    ]

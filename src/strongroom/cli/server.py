@@ -186,7 +186,7 @@ def server(
     import uvicorn
 
     from strongroom.cli.kms import EXIT_SEED_REJECTED, report_seed_error
-    from strongroom.config import settings_from_env
+    from strongroom.config import invalid_proxy_entries, settings_from_env
     from strongroom.gateway.http_protocol import CoalescingHttpToolsProtocol
     from strongroom.gateway.uvicorn_tls import TlsHttpToolsProtocol
     from strongroom.services.kms.seed_fields import SeedError
@@ -210,6 +210,10 @@ def server(
     )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if settings.trusted_proxies and (bad := invalid_proxy_entries(settings.trusted_proxies)):
+        raise click.UsageError(
+            f"--trusted-proxies: not an IP address or network: {', '.join(map(repr, bad))}"
+        )
     if not settings.audit_enabled:
         err_console.print(
             "[yellow]warning:[/] the audit trail is disabled (--no-audit / STRONGROOM_AUDIT=0): "
