@@ -75,10 +75,13 @@ def _run(
             servers.callback(server.stop)
             jobs += [prepare_job(server, CALLS[name], workdir) for name in calls]
         log.print(f"all {len(jobs)} request(s) verified (HTTP 200); warming up")
-        for job in jobs:
+        # Call by call, every target back to back: the runs a ratio pairs are
+        # seconds apart, not minutes (the machine's load drifts in between).
+        ordered = sorted(jobs, key=lambda job: calls.index(job.call.name))
+        for job in ordered:
             warm_up(job, shape, warmup)
         for attempt in range(repeat):
-            for job in jobs:
+            for job in ordered:
                 # Profile the first round only: py-spy costs the server some CPU.
                 result = measure(job, shape, attempt, workdir, profile_dir if not attempt else None)
                 log.print(
