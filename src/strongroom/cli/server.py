@@ -210,7 +210,7 @@ def server(
     )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
-    if settings.trusted_proxies and (bad := invalid_proxy_entries(settings.trusted_proxies)):
+    if bad := invalid_proxy_entries(settings.trusted_proxies):
         raise click.UsageError(
             f"--trusted-proxies: not an IP address or network: {', '.join(map(repr, bad))}"
         )
