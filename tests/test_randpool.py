@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+import uuid
 
 from strongroom import randpool
 
@@ -40,3 +42,41 @@ def test_a_forked_child_does_not_repeat_its_parents_bytes() -> None:
     os.close(read)
     os.waitpid(pid, 0)
     assert child != randpool.random_bytes(32)
+
+
+def test_hex_digits_are_never_handed_out_twice() -> None:
+    seen = {randpool.random_hex(19) for _ in range(5000)}  # crosses several refills
+    assert len(seen) == 5000
+    assert all(len(h) == 19 and int(h, 16) >= 0 for h in seen)
+    assert len(randpool.random_hex(9000)) == 9000  # larger than one refill
+
+
+def test_a_forked_child_does_not_repeat_its_parents_hex_digits() -> None:
+    randpool.random_hex(1)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, randpool.random_hex(32).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 32).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child != randpool.random_hex(32)
+
+
+def test_identifiers_are_well_formed_uuids() -> None:
+    from strongroom.audit.record import new_event_id, new_uuid
+
+    ids = [uuid.UUID(new_uuid()) for _ in range(2000)]
+    assert {u.version for u in ids} == {4}
+    assert {u.variant for u in ids} == {uuid.RFC_4122}
+    assert len(set(ids)) == len(ids)
+    assert str(ids[0]) == str(ids[0]).lower()
+    events = [new_event_id() for _ in range(2000)]
+    parsed = [uuid.UUID(e) for e in events]
+    assert {u.version for u in parsed} == {7}
+    assert {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert [e[:13] for e in events] == sorted(e[:13] for e in events)  # time first
+    now_ms = time.time_ns() // 1_000_000
+    assert abs(int(events[-1].replace("-", "")[:12], 16) - now_ms) < 60_000

@@ -125,3 +125,14 @@ def test_unknown_members_and_empty_inputs() -> None:
     assert redact(op.input_shape, {"UserName": "bob", "NotInModel": SECRET}) == {"userName": "bob"}
     assert redact(op.input_shape, {}) is None
     assert redact(None, {"x": 1}) is None
+
+
+def test_string_maps_are_recorded_as_they_are() -> None:
+    decrypt = load_service("kms").operation("Decrypt")
+    assert decrypt is not None
+    context = {"SecretARN": "arn:aws:secretsmanager:us-east-1:1:secret:x", "b": ""}
+    out = redact(decrypt.input_shape, {"CiphertextBlob": b"x", "EncryptionContext": context})
+    assert out == {"encryptionContext": context}
+    # Values that are not strings take the general path, which keeps scalars.
+    odd = redact(decrypt.input_shape, {"EncryptionContext": {"n": 5, "s": "t"}})
+    assert odd == {"encryptionContext": {"n": 5, "s": "t"}}

@@ -49,7 +49,9 @@ from strongroom.protocol.codec import iso_seconds
 from strongroom.protocol.models import ServiceSpec
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: compared and hashed by identity (one per operation, cached;
+# record caches use it in their keys).
+@dataclass(frozen=True, slots=True, eq=False)
 class _Operation:
     """What never changes between two calls of one operation."""
 
@@ -116,25 +118,33 @@ class BuiltEvent:
 
 # The record's head around eventTime, per caller and request shape: a
 # client repeating a call sends the same identity, address and user agent.
-_heads: dict[tuple[str, str, str, str, str, str], tuple[str, str]] = {}
+# Keyed by the principal object's id (the identity store caches principals,
+# so a client's repeated calls share one; the entry holds it, so the id
+# cannot be reused while cached), which spares building userIdentity's key.
+_heads: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
 _HEADS_MAX = 10_000
 
 
-def _head(identity: str, op: _Operation, region: str, facts: CallFacts) -> tuple[str, str]:
+def _head(op: _Operation, region: str, facts: CallFacts) -> tuple[str, str]:
     """``{"eventVersion":...,"eventTime":"`` and ``","eventSource":...,"userAgent":...``."""
-    key = (identity, op.source_json, op.name_json, region, facts.source_ip, facts.user_agent)
-    head = _heads.get(key)
-    if head is None:
-        head = (
-            f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"',
-            f'","eventSource":{op.source_json},"eventName":{op.name_json}'
-            f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
-            f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}',
-        )
+    p = facts.principal
+    key = (id(p), facts.invoked_by, op, region, facts.source_ip, facts.user_agent)
+    hit = _heads.get(key) if p is not None else None
+    if hit is not None and hit[0] is p:
+        return hit[1], hit[2]
+    before = (
+        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity_json(facts)},"eventTime":"'
+    )
+    after = (
+        f'","eventSource":{op.source_json},"eventName":{op.name_json}'
+        f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
+        f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}'
+    )
+    if p is not None:
         if len(_heads) >= _HEADS_MAX:
             _heads.clear()
-        _heads[key] = head
-    return head
+        _heads[key] = (p, before, after)
+    return before, after
 
 
 def _nested(value: Any) -> str:
@@ -152,7 +162,7 @@ def build_events(
     op = _operation(facts)
     err = facts.error if outcome else None
     region = facts.region
-    before_time, after_time = _head(identity_json(facts), op, region, facts)
+    before_time, after_time = _head(op, region, facts)
     parts = [before_time, iso_seconds(facts.event_time), after_time]
     if err is not None:
         parts.append(f',"errorCode":{_quote(err.code)}')
@@ -197,7 +207,7 @@ def build_events(
             head, middle, tail, facts.event_id, recipient, shared, region, at, read_only, attrs
         )
     ]
-    for account in sorted(others):
+    for account in sorted(others) if others else ():
         events.append(
             BuiltEvent(
                 head, middle, tail, new_event_id(), account, shared, region, at, read_only, attrs
@@ -257,8 +267,8 @@ def _declared(audit: dict[str, Any]) -> _Declared:
 
 # Index entries per request shape: the same caller, operation and resources
 # give the same entries, and building them (resource names, dedupe) cost
-# microseconds per event. Keys hold only strings; bounded like the others.
-_attrs_cache: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
+# microseconds per event. Bounded like the others.
+_attrs_cache: dict[tuple[Any, ...], tuple[Any, tuple[tuple[str, str], ...]]] = {}
 _ATTRS_CACHE_MAX = 10_000
 
 
@@ -268,26 +278,21 @@ def _index_attrs(
     declared: _Declared,
     named: list[tuple[str, str]],
 ) -> tuple[tuple[str, str], ...]:
-    user = username(facts.principal)
-    akid = facts.principal.access_key_id if facts.principal else facts.access_key_id
-    key = (
-        facts.event_name,
-        op.source_attr,
-        user,
-        akid,
-        facts.principal is None,
-        declared.key,
-        tuple(named),
-    )
+    p = facts.principal
+    # The caller part of the key: the principal object (by id, held in the
+    # entry as in _heads), or the key an unauthenticated request presented.
+    key = (op, id(p) if p is not None else facts.access_key_id, declared.key, tuple(named))
     cached = _attrs_cache.get(key)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is p:
+        return cached[1]
+    user = username(p)
+    akid = p.access_key_id if p else facts.access_key_id
     attrs = [("n", facts.event_name), ("s", op.source_attr)]
     if user:
         attrs.append(("u", user))
     if akid:
         attrs.append(("k", akid))
-    if facts.principal is not None and not declared.resources and not named:
+    if p is not None and not declared.resources and not named:
         # Distinct codes, values from our own records: nothing to check.
         out = tuple(attrs)
     else:
@@ -300,7 +305,7 @@ def _index_attrs(
         out = encode_attrs(attrs)
     if len(_attrs_cache) >= _ATTRS_CACHE_MAX:
         _attrs_cache.clear()
-    _attrs_cache[key] = out
+    _attrs_cache[key] = (p, out)
     return out
 
 

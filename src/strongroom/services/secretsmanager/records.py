@@ -26,7 +26,7 @@ import secrets
 import string
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 ROOT = "secretsmanager/"
@@ -49,9 +49,21 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+# The last day_of answer: every GetSecretValue asks, and the conversions
+# cost more than the rest of noting the access.
+_last_day: tuple[date, str] | None = None
+
+
 def day_of(moment: datetime) -> str:
     """AWS keeps LastAccessedDate to the day: midnight UTC of ``moment``."""
-    return iso(moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+    global _last_day
+    day = (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).date()
+    last = _last_day
+    if last is not None and last[0] == day:
+        return last[1]
+    text = iso(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    _last_day = (day, text)
+    return text
 
 
 def due_stamp(moment: datetime) -> str:
