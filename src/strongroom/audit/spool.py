@@ -66,19 +66,22 @@ ROLL_BYTES = 64 << 20
 
 # account, region and attrs of a row, encoded, with their lengths: one
 # client's events repeat them, and encoding them cost a few thousand
-# instructions per row. Bounded like the record caches.
-_middles: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[bytes, int, int, int]] = {}
+# instructions per row. Keyed by the attrs tuple's id (the record builder
+# caches those tuples; hashing one by value cost as much as encoding it),
+# which the entry holds so that the id cannot be reused while cached.
+_Middle = tuple[tuple[tuple[str, str], ...], bytes, int, int, int]
+_middles: dict[tuple[str, str, int], _Middle] = {}
 _MIDDLES_MAX = 10_000
 
 
-def _middle(row: AuditRow) -> tuple[bytes, int, int, int]:
-    key = (row.account, row.region, row.attrs)
+def _middle(row: AuditRow) -> _Middle:
+    key = (row.account, row.region, id(row.attrs))
     hit = _middles.get(key) if row.attrs_column is None else None
-    if hit is not None:
+    if hit is not None and hit[0] is row.attrs:
         return hit
     account, region = row.account.encode(), row.region.encode()
     attrs = attrs_json(row).encode()
-    out = (account + region + attrs, len(account), len(region), len(attrs))
+    out = (row.attrs, account + region + attrs, len(account), len(region), len(attrs))
     if row.attrs_column is None:
         if len(_middles) >= _MIDDLES_MAX:
             _middles.clear()
@@ -92,7 +95,7 @@ def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
     add, pack = parts.extend, _ROW.pack
     for r in rows:
         event_id = r.event_id.encode()
-        middle, n_account, n_region, n_attrs = _middle(r)
+        _, middle, n_account, n_region, n_attrs = _middle(r)
         completes = r.completes.encode() if r.completes else b""
         body = r.body
         add(
