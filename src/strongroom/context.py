@@ -49,6 +49,25 @@ class RequestContext:
     def account_id(self) -> str:
         return self.principal.account_id
 
+    def acting_for(self, service: str, operation: str, audit: dict[str, Any]) -> RequestContext:
+        """This request's context for a call another service makes on the
+        caller's behalf (KMS for Secrets Manager): same caller, time and
+        origin, its own operation and audit data. (``dataclasses.replace``
+        did the same at several times the cost, on every such call.)"""
+        return RequestContext(
+            self.request_id,
+            self.region,
+            self.principal,
+            self.now,
+            self.platform,
+            service,
+            operation,
+            self.source_ip,
+            self.user_agent,
+            self.secure_transport,
+            audit,
+        )
+
     def authorize(
         self,
         action: str,

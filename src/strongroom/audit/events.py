@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
@@ -45,7 +44,7 @@ from strongroom.audit.resources import (
     declared_resources,
     named_in_request,
 )
-from strongroom.protocol.codec import iso_seconds
+from strongroom.protocol.codec import iso_seconds_and_us
 from strongroom.protocol.models import ServiceSpec
 
 
@@ -99,7 +98,7 @@ class BuiltEvent:
     account: str  # recipientAccountId
     shared_event_id: str | None
     region: str
-    event_time: datetime
+    event_time_us: int
     read_only: bool
     attrs: tuple[tuple[str, str], ...]
 
@@ -163,7 +162,8 @@ def build_events(
     err = facts.error if outcome else None
     region = facts.region
     before_time, after_time = _head(op, region, facts)
-    parts = [before_time, iso_seconds(facts.event_time), after_time]
+    time_text, at = iso_seconds_and_us(facts.event_time)
+    parts = [before_time, time_text, after_time]
     if err is not None:
         parts.append(f',"errorCode":{_quote(err.code)}')
         if err.message:
@@ -201,7 +201,7 @@ def build_events(
             if account_exists(a)
         }
     shared = new_uuid() if others else None
-    at, read_only = facts.event_time, op.read_only
+    read_only = op.read_only
     events = [
         BuiltEvent(
             head, middle, tail, facts.event_id, recipient, shared, region, at, read_only, attrs

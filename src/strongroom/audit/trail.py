@@ -191,7 +191,7 @@ class AuditTrail:
             built.event_id,
             built.account,
             built.region,
-            to_us(built.event_time),
+            built.event_time_us,
             built.read_only,
             built.attrs,
             body,

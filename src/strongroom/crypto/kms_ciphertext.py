@@ -138,14 +138,30 @@ def parse_header(blob: bytes) -> BlobHeader:
     account_number = int.from_bytes(blob[2:7], "big")
     if account_number > MAX_ACCOUNT:
         raise InvalidCiphertext("invalid ciphertext")
-    key_bytes = blob[7:23]
-    if kind == KIND_UUID:
-        key_id = str(uuid.UUID(bytes=key_bytes))
-    elif kind == KIND_MRK:
-        key_id = MRK_PREFIX + key_bytes.hex()
-    else:
+    if kind != KIND_UUID and kind != KIND_MRK:
         raise InvalidCiphertext("invalid ciphertext")
-    return BlobHeader(f"{account_number:012d}", key_id, blob[23:_PREFIX_LEN].hex())
+    return BlobHeader(f"{account_number:012d}", _key_id(blob[1:23]), blob[23:_PREFIX_LEN].hex())
+
+
+# Key id text per (kind, key bytes): a service decrypts with few keys, and
+# uuid.UUID cost more than the rest of parsing. Bounded: blobs come from clients.
+_key_ids: dict[bytes, str] = {}
+
+
+def _key_id(kind_and_key: bytes) -> str:
+    """The key id of a blob's kind byte, account and key bytes (``blob[1:23]``)."""
+    hit = _key_ids.get(kind_and_key)
+    if hit is not None:
+        return hit
+    key_bytes = kind_and_key[6:]
+    if kind_and_key[0] == KIND_UUID:
+        key_id = str(uuid.UUID(bytes=key_bytes))
+    else:
+        key_id = MRK_PREFIX + key_bytes.hex()
+    if len(_key_ids) >= 10_000:
+        _key_ids.clear()
+    _key_ids[kind_and_key] = key_id
+    return key_id
 
 
 def encode_context(context: Mapping[str, str] | None) -> bytes:
@@ -154,6 +170,27 @@ def encode_context(context: Mapping[str, str] | None) -> bytes:
     integer. Sorting makes the encoding independent of JSON member order."""
     if not context:
         return b"\x00\x00"
+    key = tuple(context.items())
+    try:
+        hit = _encoded_contexts.get(key)
+    except TypeError:  # a value that is not a string: encoding says what is wrong
+        return _encode_context(context)
+    if hit is not None:
+        return hit
+    encoded = _encode_context(context)
+    if len(_encoded_contexts) >= 10_000:
+        _encoded_contexts.clear()
+    _encoded_contexts[key] = encoded
+    return encoded
+
+
+# Encoded contexts per (key, value) sequence: a service's callers repeat
+# theirs (a secret version's, a parameter's), and encoding one cost more
+# than the AES-GCM it binds. Bounded: contexts come from clients.
+_encoded_contexts: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+
+def _encode_context(context: Mapping[str, str]) -> bytes:
     pairs = sorted((k.encode(), v.encode()) for k, v in context.items())
     if len(pairs) > 0xFFFF:
         raise ValueError("too many encryption context pairs")

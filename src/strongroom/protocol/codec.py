@@ -71,8 +71,18 @@ _last_second: tuple[int, str] = (-1, "")
 def iso_seconds(value: datetime) -> str:
     """``2024-05-01T12:00:00Z`` (UTC, whole seconds); callers in the same
     second share the string (audit records, condition keys: per request)."""
+    return _second_text(int(value.timestamp()))
+
+
+def iso_seconds_and_us(value: datetime) -> tuple[str, int]:
+    """:func:`iso_seconds` and microseconds since the epoch, from one
+    ``timestamp()`` (an audit record needs both)."""
+    us = round(value.timestamp() * 1_000_000)
+    return _second_text(us // 1_000_000), us
+
+
+def _second_text(second: int) -> str:
     global _last_second
-    second = int(value.timestamp())
     cached = _last_second
     if cached[0] == second:
         return cached[1]

@@ -9,7 +9,6 @@ the platform builds the service.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -105,12 +104,7 @@ class KmsService(
         event (plaintexts and data keys never reach a record).
         """
         invoked_by = f"{service_name}.amazonaws.com"
-        kms_ctx = dataclasses.replace(
-            ctx,
-            service="kms",
-            operation=operation,
-            audit={INVOKED_BY: invoked_by},
-        )
+        kms_ctx = ctx.acting_for("kms", operation, {INVOKED_BY: invoked_by})
         call: dict[str, Any] = {
             "service": "kms",
             "operation": operation,
