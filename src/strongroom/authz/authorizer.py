@@ -13,7 +13,7 @@ from typing import Any
 from strongroom.authz.context_keys import global_key, global_keys
 from strongroom.context import RequestContext
 from strongroom.errors import ServiceError
-from strongroom.iam.identities import IdentityStore
+from strongroom.iam.identities import IdentityStore, PrincipalPolicies
 from strongroom.iam.policy import (
     Decision,
     Policy,
@@ -90,10 +90,40 @@ def _lowered(conditions: Mapping[str, Any]) -> dict[str, Any]:
     return dict(zip(lower, conditions.values(), strict=True))
 
 
+_Parsed = tuple[tuple[Policy, ...], Policy | None, tuple[Policy, ...]]
+
+
 class PolicyAuthorizer:
     def __init__(self, identities: IdentityStore) -> None:
         self.identities = identities
         self._decisions = DecisionCache()
+        # The parsed form of each PrincipalPolicies the identity store hands
+        # out (it caches them, so a caller's requests share one), by id and
+        # held so that the id is not reused: looking every document up in
+        # parse_policy_cached cost more than the rest of a cached decision.
+        self._parsed_policies: dict[int, tuple[PrincipalPolicies, _Parsed]] = {}
+
+    def _parsed(self, found: PrincipalPolicies) -> _Parsed:
+        hit = self._parsed_policies.get(id(found))
+        if hit is not None and hit[0] is found:
+            return hit[1]
+        parsed: _Parsed = (
+            tuple(
+                parse_policy_cached(doc, PolicyKind.IDENTITY, label)
+                for label, doc in found.identity
+            ),
+            parse_policy_cached(found.boundary[1], PolicyKind.BOUNDARY, found.boundary[0])
+            if found.boundary
+            else None,
+            tuple(
+                parse_policy_cached(doc, PolicyKind.SESSION, "session policy")
+                for doc in found.session
+            ),
+        )
+        if len(self._parsed_policies) >= 10_000:
+            self._parsed_policies.clear()
+        self._parsed_policies[id(found)] = (found, parsed)
+        return parsed
 
     def decide(
         self,
@@ -114,20 +144,7 @@ class PolicyAuthorizer:
             boundary = None
             session: tuple[Any, ...] = ()
         else:
-            found = self.identities.policies_for(principal)
-            identity = tuple(
-                parse_policy_cached(doc, PolicyKind.IDENTITY, label)
-                for label, doc in found.identity
-            )
-            boundary = (
-                parse_policy_cached(found.boundary[1], PolicyKind.BOUNDARY, found.boundary[0])
-                if found.boundary
-                else None
-            )
-            session = tuple(
-                parse_policy_cached(doc, PolicyKind.SESSION, "session policy")
-                for doc in found.session
-            )
+            identity, boundary, session = self._parsed(self.identities.policies_for(principal))
         principal_ids: tuple[str, ...] = (principal.arn,)
         if principal.type is PrincipalType.ASSUMED_ROLE:
             principal_ids = (principal.arn, principal.identity_arn)
