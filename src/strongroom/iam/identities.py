@@ -97,6 +97,10 @@ class IdentityStore:
         self._monotonic = monotonic
         self._keys: dict[str, tuple[float, Credential | None]] = {}
         self._policies: dict[tuple[Any, ...], tuple[float, PrincipalPolicies]] = {}
+        # The same, by principal object (credentials are cached, so a
+        # caller's requests share one; the entry holds it, so the id is not
+        # reused): building the key above cost more than the lookup.
+        self._policies_by_principal: dict[int, tuple[Principal, float, PrincipalPolicies]] = {}
         self._last_used_written: dict[str, float] = {}
 
     # -- data access --------------------------------------------------------
@@ -118,6 +122,7 @@ class IdentityStore:
     def invalidate(self) -> None:
         self._keys.clear()
         self._policies.clear()
+        self._policies_by_principal.clear()
 
     def clear_cache(self) -> None:
         """Forget everything cached (after a dev-mode reset wiped the store)."""
@@ -169,6 +174,17 @@ class IdentityStore:
     # -- hot path: policies --------------------------------------------------
 
     def policies_for(self, principal: Principal) -> PrincipalPolicies:
+        now = self._monotonic()
+        hit = self._policies_by_principal.get(id(principal))
+        if hit is not None and hit[0] is principal and hit[1] > now:
+            return hit[2]
+        expires, found = self._policies_for(principal, now)
+        if len(self._policies_by_principal) >= _MAX_CACHE:
+            self._policies_by_principal.clear()
+        self._policies_by_principal[id(principal)] = (principal, expires, found)
+        return found
+
+    def _policies_for(self, principal: Principal, now: float) -> tuple[float, PrincipalPolicies]:
         session = principal.session
         cache_key = (
             principal.type.value,
@@ -177,15 +193,14 @@ class IdentityStore:
             principal.principal_id if session is None else session.issuer_id,
             () if session is None else session.session_policies,
         )
-        now = self._monotonic()
         cached = self._policies.get(cache_key)
         if cached is not None and cached[0] > now:
-            return cached[1]
+            return cached
         found = self._load_policies(principal)
         if len(self._policies) >= _MAX_CACHE:
             self._policies.clear()
-        self._policies[cache_key] = (now + self.cache_ttl, found)
-        return found
+        entry = self._policies[cache_key] = (now + self.cache_ttl, found)
+        return entry
 
     def _load_policies(self, principal: Principal) -> PrincipalPolicies:
         session_docs = () if principal.session is None else principal.session.session_policies
