@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from strongroom.audit import resources
 from strongroom.audit.events import build_events
 from strongroom.audit.readonly import is_read_only, needs_intent, records_response
 from strongroom.audit.record import CallFacts, new_uuid
@@ -270,3 +273,14 @@ def test_calls_made_in_process_for_another_service() -> None:
     assert inner["requestParameters"] == {"encryptionContext": {"SecretARN": "arn"}}
     assert inner["resources"][0]["ARN"] == key_arn
     assert "invokedBy" not in outer["userIdentity"]
+
+
+@pytest.mark.parametrize("source", sorted(resources._PARAM_RESOURCES))
+def test_named_resources_follow_the_table_order_whatever_the_request_order(source: str) -> None:
+    table = resources._PARAM_RESOURCES[source]
+    members = list(table)
+    for picked in (members[-1:], members[::-1][:2], members[::-1]):
+        params: dict[str, object] = {m: f"name-{m}" for m in picked}
+        params["Unrelated"] = "x"
+        expected = [(table[m], f"name-{m}") for m in members if m in params]
+        assert resources.named_in_request(source, params) == expected

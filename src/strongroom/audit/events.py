@@ -247,8 +247,11 @@ def _declared(audit: dict[str, Any]) -> _Declared:
     raw = audit.get("resources")
     if not raw:
         return _NO_RESOURCES
-    key = tuple(raw) if all(type(item) is str for item in raw) else None
-    hit = _declared_cache.get(key) if key is not None else None
+    key: tuple[str, ...] | None = tuple(raw)
+    try:
+        hit = _declared_cache.get(key)  # type: ignore[arg-type]
+    except TypeError:  # dicts among them (ARN with type or account): not cached
+        key, hit = None, None
     if hit is not None:
         return hit
     resources = declared_resources(audit)
@@ -317,8 +320,8 @@ def _other_accounts(
     named: list[tuple[str, str]],
 ) -> set[str]:
     claimed = facts.audit.get("resource_account") if facts.audit else None
-    if not declared.accounts and claimed is None and source != "sts":
-        return set()
+    if claimed is None and source != "sts" and declared.accounts <= {recipient}:
+        return set()  # the usual case: the caller's own resources
     accounts = set(declared.accounts)
     if isinstance(claimed, str):
         accounts.add(claimed)
