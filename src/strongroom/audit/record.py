@@ -122,9 +122,17 @@ def new_event_id() -> str:
 
     Event ids are indexed; ids that grow with time are appended at the end
     of the index instead of landing on a random page each."""
-    ms = f"{(time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF:012x}"
+    global _last_ms
+    ms = time.time_ns() // 1_000_000
+    last = _last_ms
+    if last[0] != ms:  # ids made in the same millisecond share the prefix
+        t = f"{ms & 0xFFFF_FFFF_FFFF:012x}"
+        last = _last_ms = (ms, f"{t[:8]}-{t[8:]}-7")
     h = random_hex(19)
-    return f"{ms[:8]}-{ms[8:]}-7{h[:3]}-{_VARIANT[h[3]]}{h[4:7]}-{h[7:]}"
+    return f"{last[1]}{h[:3]}-{_VARIANT[h[3]]}{h[4:7]}-{h[7:]}"
+
+
+_last_ms: tuple[int, str] = (-1, "")
 
 
 # userIdentity JSON per principal object and invoking service (the identity
