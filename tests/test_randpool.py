@@ -7,6 +7,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from strongroom import randpool
 
 
@@ -80,3 +82,14 @@ def test_identifiers_are_well_formed_uuids() -> None:
     assert [e[:13] for e in events] == sorted(e[:13] for e in events)  # time first
     now_ms = time.time_ns() // 1_000_000
     assert abs(int(events[-1].replace("-", "")[:12], 16) - now_ms) < 60_000
+
+
+def test_buffers_of_ended_threads_do_not_accumulate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(randpool, "_MAX_THREADS", 4)
+    got: list[bytes] = []
+    for _ in range(10):  # each thread leaves a buffer behind
+        t = threading.Thread(target=lambda: got.append(randpool.random_bytes(16)))
+        t.start()
+        t.join()
+    assert len(randpool._pools) <= 4
+    assert len(set(got)) == 10

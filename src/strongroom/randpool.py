@@ -11,7 +11,9 @@ The buffers are found by thread id in a plain dict rather than through
 ``threading.local``, whose attribute lookups made one call cost ~4,900
 instructions against ~3,500. A thread id is reused only after its thread
 has ended, and the buffer it finds has never handed out what comes next,
-so reuse repeats nothing.
+so reuse repeats nothing. The dicts are emptied when they hold more than
+_MAX_THREADS buffers (threads that ended leave theirs behind); a thread then
+starts a fresh buffer, which repeats nothing either.
 """
 
 from __future__ import annotations
@@ -32,13 +34,21 @@ class _Pool:
 
 _pools: dict[int, _Pool] = {}
 _hex_pools: dict[int, _Pool] = {}
+_MAX_THREADS = 1024
+
+
+def _new_pool(pools: dict[int, _Pool], empty: bytes | str) -> _Pool:
+    if len(pools) >= _MAX_THREADS:
+        pools.clear()
+    pool = pools[get_ident()] = _Pool(empty)
+    return pool
 
 
 def random_bytes(n: int) -> bytes:
     """``n`` bytes (at most 4 KiB) of ``os.urandom`` output."""
     pool = _pools.get(get_ident())
     if pool is None:
-        pool = _pools[get_ident()] = _Pool(b"")
+        pool = _new_pool(_pools, b"")
     pos = pool.pos
     if pos + n > len(pool.buf):
         pool.buf, pos = os.urandom(max(_CHUNK, n)), 0
@@ -52,7 +62,7 @@ def random_hex(n: int) -> str:
     slicing text already in hex saves encoding bytes on every call."""
     pool = _hex_pools.get(get_ident())
     if pool is None:
-        pool = _hex_pools[get_ident()] = _Pool("")
+        pool = _new_pool(_hex_pools, "")
     pos = pool.pos
     if pos + n > len(pool.buf):
         pool.buf, pos = os.urandom(max(_CHUNK, (n + 1) // 2)).hex(), 0
