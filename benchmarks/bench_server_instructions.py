@@ -12,7 +12,11 @@ runs under callgrind (``--trace-children=yes``); counters are zeroed after a
 warm-up and dumped after the measured wrk run. Under valgrind the server
 answers a few hundred requests a second, so fewer requests share a loop turn
 than at full speed: per-request figures lean high, the more so for what is
-paid per batch. Needs valgrind and wrk; a run takes a few minutes.
+paid per batch. The audit indexer process is the extreme case: it moves the
+spool ten times a second whatever the load, so at valgrind's request rate its
+fixed cost per move dominates (~600k instructions per request measured, where
+bench_instructions.py counts ~56k per event at full speed); read its line as
+an upper bound. Needs valgrind and wrk; a run takes a few minutes.
 """
 
 from __future__ import annotations
