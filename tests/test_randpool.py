@@ -91,6 +91,6 @@ def test_buffers_of_ended_threads_do_not_accumulate(monkeypatch: pytest.MonkeyPa
         t = threading.Thread(target=lambda: got.append(randpool.random_bytes(16)))
         t.start()
         t.join()
-    # Approximately bounded: other tests' threads may draw at the same time.
-    assert len(randpool._pools) <= 8
+    # Threads still alive (other tests' workers) may draw again after a clear.
+    assert len(randpool._pools) <= 4 + threading.active_count()
     assert len(set(got)) == 20
