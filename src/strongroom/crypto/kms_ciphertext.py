@@ -143,8 +143,9 @@ def parse_header(blob: bytes) -> BlobHeader:
     return BlobHeader(f"{account_number:012d}", _key_id(blob[1:23]), blob[23:_PREFIX_LEN].hex())
 
 
-# Key id text per (kind, key bytes): a service decrypts with few keys, and
-# uuid.UUID cost more than the rest of parsing. Bounded: blobs come from clients.
+# Key id text per blob[1:23] (kind, account and key bytes): a service decrypts
+# with few keys, and uuid.UUID cost more than the rest of parsing. Bounded:
+# blobs come from clients.
 _key_ids: dict[bytes, str] = {}
 
 
