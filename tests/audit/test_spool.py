@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import marshal
 import os
 import stat
 import struct
@@ -285,3 +286,80 @@ def test_parse_reports_damage_for_intact_bytes_that_are_not_rows() -> None:
     frame = struct.pack("<4sIIq", spool.MAGIC, len(payload), zlib.crc32(payload), 1) + payload
     parsed = parse(frame)
     assert (parsed.frames, parsed.consumed, parsed.damaged) == ([], 0, True)
+
+
+def _frame_of(magic: bytes, payload: bytes, recorded_at: int = 1) -> bytes:
+    return struct.pack("<4sIIq", magic, len(payload), zlib.crc32(payload), recorded_at) + payload
+
+
+def _table_frame(table: object) -> bytes:
+    packed = marshal.dumps(table, 4)
+    return _frame_of(spool.MAGIC, struct.pack("<I", len(packed)) + packed)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        ["not", "a", "pair"],  # not (plain, rows)
+        (True, ("rows", "as", "a", "tuple")),
+        (1, []),  # the flag is not a bool
+        (True, [(1, "id", "acct", "region", 5, 1, "[]", None)]),  # a field short
+        (True, [(1, None, "acct", "region", 5, 1, "[]", None, 0)]),  # id not text
+        (True, [(1, "id", "acct", "region", "5", 1, "[]", None, 0)]),  # time not an int
+        (True, [(1, "id", "acct", "region", 5, 1, "[]", None, 9)]),  # body past the frame
+        (False, [(7, "id", "acct", "region", 5, 1, "[]", None, 0)]),  # no such kind
+    ],
+)
+def test_a_checksummed_table_that_is_not_rows_is_damage(table: object) -> None:
+    parsed = parse(_table_frame(table))
+    assert (parsed.frames, parsed.consumed, parsed.damaged) == ([], 0, True)
+    # Garbage in place of the marshalled table too.
+    garbage = _frame_of(spool.MAGIC, struct.pack("<I", 3) + b"\xff\x00\x01")
+    assert parse(garbage).damaged
+
+
+def _encode_v1(rows: list[AuditRow], recorded_at_us: int) -> bytes:
+    """A frame as SRA1 wrote it (packed lengths), for files left by an
+    earlier version."""
+    payload = b""
+    for r in rows:
+        event_id, account, region = r.event_id.encode(), r.account.encode(), r.region.encode()
+        attrs, completes = attrs_json(r).encode(), (r.completes or "").encode()
+        payload += struct.pack(
+            "<BBqHHHIHI",
+            0 if r.kind is RowKind.INTENT else 1,
+            r.read_only,
+            r.event_time_us,
+            len(event_id),
+            len(account),
+            len(region),
+            len(attrs),
+            len(completes),
+            len(r.body),
+        )
+        payload += event_id + account + region + attrs + completes + r.body
+    return _frame_of(spool.MAGIC_V1, payload, recorded_at_us)
+
+
+def test_frames_in_the_earlier_format_are_still_read(make_row: Callable[..., AuditRow]) -> None:
+    plain = [make_row(), make_row(region="eu-west-1", body=bytes(range(256)))]
+    intent = make_row(kind=RowKind.INTENT, read_only=False)
+    done = make_row(completes=intent.event_id, read_only=False)
+    # An old frame, then one in today's format: a file an upgrade left.
+    old_plain = _encode_v1(plain, BASE_US + 1)
+    old_mixed = _encode_v1([intent, done], BASE_US + 2)
+    parsed = parse(old_plain + old_mixed + encode(plain, BASE_US + 3))
+    assert not parsed.damaged
+    first, second, third = parsed.frames
+    assert first.event_values == parse(encode(plain, BASE_US + 1)).frames[0].event_values
+    assert first.event_values == [
+        (r.event_id, r.account, r.region, r.event_time_us, BASE_US + 1, 1, attrs_json(r), r.body)
+        for r in plain
+    ]
+    assert second.event_values is None
+    assert [(r.kind, r.event_id, r.completes) for r in second.rows] == [
+        (RowKind.INTENT, intent.event_id, None),
+        (RowKind.EVENT, done.event_id, intent.event_id),
+    ]
+    assert second.rows[0].attrs == intent.attrs
+    assert [r.event_id for r in third.rows] == [r.event_id for r in plain]

@@ -26,6 +26,19 @@ file, which holds an exclusive ``flock`` on it for as long as it may
 write: a file nobody holds is finished (its writer closed it or died), and
 a frame cut short at its end was never acknowledged (its requests failed
 with the process) and is dropped.
+
+The payload (``SRA2``): the length of a ``marshal``-ed table of the rows'
+fields, the table, then the rows' sealed bodies one after the other.
+``marshal`` because encoding and decoding the fields is then C, not a
+Python loop over each field (measured with 16-row frames: 2.3 -> 1.1 µs
+per row to write, 3.0 -> 1.2 µs to read, against ``SRA1``'s packed
+lengths; bodies stay outside the table so that the mover binds them as
+slices of the bytearray it read, which sqlite3 takes without its adapter
+lookup). Only our
+own writers produce these files, in a 0700 directory, and a frame is
+read only once its CRC matches; the table is only tuples of text and
+integers, and anything else is treated as damage. Files in ``SRA1``
+(written before) are still read.
 """
 
 from __future__ import annotations
@@ -34,12 +47,14 @@ import contextlib
 import fcntl
 import json
 import logging
+import marshal
 import os
 import struct
 import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from strongroom.audit.log import ATTRIBUTE_CODES, AuditRow, RowKind
 from strongroom.audit.sql_log import attrs_json
@@ -48,13 +63,16 @@ from strongroom.fsutil import fsync_dir
 
 log = logging.getLogger("strongroom.audit")
 
-MAGIC = b"SRA1"
+MAGIC = b"SRA2"
+MAGIC_V1 = b"SRA1"  # packed lengths: read, no longer written
 _HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, recorded_at_us
-# Per row: kind, read_only, event_time_us, then the lengths of event_id,
-# account, region, attrs (JSON), completes (empty for None) and body.
-_ROW = struct.Struct("<BBqHHHIHI")
-_KINDS = {RowKind.INTENT: 0, RowKind.EVENT: 1}
-_KIND_OF = {code: kind for kind, code in _KINDS.items()}
+_TABLE_LENGTH = struct.Struct("<I")
+# SRA1, per row: kind, read_only, event_time_us, then the lengths of
+# event_id, account, region, attrs (JSON), completes (empty for None) and body.
+_ROW_V1 = struct.Struct("<BBqHHHIHI")
+_INTENT, _EVENT = 0, 1
+_KIND_OF = {_INTENT: RowKind.INTENT, _EVENT: RowKind.EVENT}
+_MARSHAL_VERSION = 4  # the current one since Python 3.4
 SUFFIX = ".spool"
 # A finished file that could not be read in full is renamed with this
 # suffix (never read again, kept for an operator).
@@ -64,71 +82,109 @@ DAMAGED_SUFFIX = ".damaged"
 ROLL_BYTES = 64 << 20
 
 
-# account, region and attrs of a row, encoded, with their lengths: one
-# client's events repeat them, and encoding them cost a few thousand
-# instructions per row. Keyed by the attrs tuple's id (the record builder
-# caches those tuples; hashing one by value cost as much as encoding it),
-# which the entry holds so that the id cannot be reused while cached.
-_Middle = tuple[tuple[tuple[str, str], ...], bytes, int, int, int]
-_middles: dict[tuple[str, str, int], _Middle] = {}
-_MIDDLES_MAX = 10_000
-
-
-def _middle(row: AuditRow) -> _Middle:
-    key = (row.account, row.region, id(row.attrs))
-    hit = _middles.get(key) if row.attrs_column is None else None
-    if hit is not None and hit[0] is row.attrs:
-        return hit
-    account, region = row.account.encode(), row.region.encode()
-    attrs = attrs_json(row).encode()
-    out = (row.attrs, account + region + attrs, len(account), len(region), len(attrs))
-    if row.attrs_column is None:
-        if len(_middles) >= _MIDDLES_MAX:
-            _middles.clear()
-        _middles[key] = out
-    return out
+# The attrs column per attrs tuple: one client's events repeat it. Keyed
+# by the tuple's id (the record builder caches those tuples; hashing one by
+# value cost as much as encoding it), which the entry holds so that the id
+# cannot be reused while cached.
+_attrs_texts: dict[int, tuple[tuple[tuple[str, str], ...], str]] = {}
+_ATTRS_TEXTS_MAX = 10_000
 
 
 def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
-    """One frame holding ``rows`` (bodies already sealed)."""
-    parts: list[bytes] = []
-    add, pack = parts.extend, _ROW.pack
+    """One frame holding ``rows`` (bodies already sealed).
+
+    The table: whether every row is a plain event (an event completing no
+    request entry: the mover's fast path), then per row its kind,
+    event_id, account, region, event_time, read_only (0/1), attrs column,
+    completes (None for none) and the length of its body."""
+    table: list[tuple[Any, ...]] = []
+    add = table.append
+    plain = True
+    intent = RowKind.INTENT
+    texts = _attrs_texts
     for r in rows:
-        event_id = r.event_id.encode()
-        _, middle, n_account, n_region, n_attrs = _middle(r)
-        completes = r.completes.encode() if r.completes else b""
-        body = r.body
+        kind = _INTENT if r.kind is intent else _EVENT
+        completes = r.completes
+        if kind == _INTENT or completes is not None:
+            plain = False
+        attrs = r.attrs_column
+        if attrs is None:
+            hit = texts.get(id(r.attrs))
+            if hit is not None and hit[0] is r.attrs:
+                attrs = hit[1]
+            else:
+                attrs = attrs_json(r)
+                if len(texts) >= _ATTRS_TEXTS_MAX:
+                    texts.clear()
+                texts[id(r.attrs)] = (r.attrs, attrs)
         add(
             (
-                pack(
-                    _KINDS[r.kind],
-                    r.read_only,
-                    r.event_time_us,
-                    len(event_id),
-                    n_account,
-                    n_region,
-                    n_attrs,
-                    len(completes),
-                    len(body),
-                ),
-                event_id,
-                middle,
+                kind,
+                r.event_id,
+                r.account,
+                r.region,
+                r.event_time_us,
+                1 if r.read_only else 0,
+                attrs,
                 completes,
-                body,
+                len(r.body),
             )
         )
-    payload = b"".join(parts)
+    packed = marshal.dumps((plain, table), _MARSHAL_VERSION)
+    payload = b"".join([_TABLE_LENGTH.pack(len(packed)), packed, *[r.body for r in rows]])
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), recorded_at_us) + payload
 
 
 # One row as stored: kind code, event_id, account, region, event_time,
 # read_only (0/1), attrs column, completes (None for none), sealed body.
 _Fields = tuple[int, str, str, str, int, int, str, str | None, bytes | bytearray]
+# The events table's values of one event: event_id, account, region,
+# event_time, recorded_at, read_only, attrs, body.
+EventValues = tuple[str, str, str, int, int, int, str, bytes | bytearray]
 
 
-def _row_fields(payload: bytes | bytearray) -> list[_Fields]:
+def _read_table(payload: bytes | bytearray) -> tuple[bool, list[tuple[Any, ...]], int]:
+    """An SRA2 payload's (plain, row table, offset of the first body)."""
+    (n_table,) = _TABLE_LENGTH.unpack_from(payload, 0)
+    start = _TABLE_LENGTH.size + n_table
+    plain, table = marshal.loads(payload[_TABLE_LENGTH.size : start])
+    if type(plain) is not bool or type(table) is not list:
+        raise ValueError("not a row table")
+    return plain, table, start
+
+
+def _plain_event_values(
+    payload: bytes | bytearray, table: list[tuple[Any, ...]], pos: int, recorded_at_us: int
+) -> list[EventValues]:
+    """The events table's values of a frame of plain events (the mover's
+    fast path: one tuple per event, no AuditRow)."""
+    out: list[EventValues] = []
+    add = out.append
+    for _, event_id, account, region, at, read_only, attrs, _, n_body in table:
+        end = pos + n_body
+        add((event_id, account, region, at, recorded_at_us, read_only, attrs, payload[pos:end]))
+        pos = end
+    if pos != len(payload):
+        raise ValueError("rows overrun their frame")
+    return out
+
+
+def _fields_v2(payload: bytes | bytearray, table: list[tuple[Any, ...]], pos: int) -> list[_Fields]:
     out: list[_Fields] = []
-    unpack, size, end = _ROW.unpack_from, _ROW.size, len(payload)
+    for kind, event_id, account, region, at, read_only, attrs, completes, n_body in table:
+        end = pos + n_body
+        out.append(
+            (kind, event_id, account, region, at, read_only, attrs, completes, payload[pos:end])
+        )
+        pos = end
+    if pos != len(payload):
+        raise ValueError("rows overrun their frame")
+    return out
+
+
+def _fields_v1(payload: bytes | bytearray) -> list[_Fields]:
+    out: list[_Fields] = []
+    unpack, size, end = _ROW_V1.unpack_from, _ROW_V1.size, len(payload)
     pos = 0
     while pos < end:
         kind, read_only, at, n_id, n_acct, n_region, n_attrs, n_completes, n_body = unpack(
@@ -164,15 +220,15 @@ def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
         # attrs: the events table's column, as the writer computed it
         row = AuditRow(
             _KIND_OF[kind],
-            event_id,
-            account,
-            region,
-            at,
+            str(event_id),
+            str(account),
+            str(region),
+            int(at),
             read_only == 1,
             (),
             bytes(body),  # frames with request entries are rare: no need to bind fast
-            completes,
-            attrs,
+            None if completes is None else str(completes),
+            str(attrs),
         )
         if row.kind is RowKind.INTENT:  # kept as JSON in the pending table: parsed
             row.attrs_column = None
@@ -183,26 +239,24 @@ def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
     return rows
 
 
-# The events table's values of one event: event_id, account, region,
-# event_time, recorded_at, read_only, attrs, body.
-EventValues = tuple[str, str, str, int, int, int, str, bytes | bytearray]
-_EVENT = _KINDS[RowKind.EVENT]
-
-
-def _plain_event_values(fields: list[_Fields], recorded_at_us: int) -> list[EventValues] | None:
-    """The events table's values of every row, when all are events that
-    complete no request entry (read traffic: most batches); None otherwise.
-    The mover's fast path: no AuditRow per event."""
-    for f in fields:
-        if f[0] != _EVENT or f[7] is not None:
-            return None
-    return [(f[1], f[2], f[3], f[4], recorded_at_us, f[5], f[6], f[8]) for f in fields]
+def _check_plain(values: list[EventValues]) -> None:
+    """Values bound to the events table straight from a frame are checked
+    for their types first: anything else is damage, not a stored row."""
+    for event_id, account, region, at, _, read_only, attrs, _ in values:
+        if not (
+            type(event_id) is str
+            and type(account) is str
+            and type(region) is str
+            and type(at) is int
+            and type(read_only) is int
+            and type(attrs) is str
+        ):
+            raise TypeError("a plain event's fields are not text and integers")
 
 
 @dataclass
 class Frame:
     recorded_at_us: int
-    fields: list[_Fields]
     # Set when every row is a plain event (:func:`_plain_event_values`).
     event_values: list[EventValues] | None
     _rows: list[AuditRow] | None = None
@@ -210,7 +264,10 @@ class Frame:
     @property
     def rows(self) -> list[AuditRow]:
         if self._rows is None:
-            self._rows = _decode_rows(self.fields)
+            assert self.event_values is not None  # otherwise decoded when parsed
+            self._rows = _decode_rows(
+                [(_EVENT, *v[:4], v[5], v[6], None, v[7]) for v in self.event_values]
+            )
         return self._rows
 
 
@@ -221,6 +278,22 @@ class Parsed:
     damaged: bool  # stopped at bytes that are not a valid frame (vs simply short)
 
 
+def _frame(magic: bytes, payload: bytes | bytearray, recorded_at: int) -> Frame:
+    if magic == MAGIC:
+        plain, table, pos = _read_table(payload)
+        if plain:
+            values = _plain_event_values(payload, table, pos, recorded_at)
+            _check_plain(values)
+            return Frame(recorded_at, values)
+        fields = _fields_v2(payload, table, pos)
+    else:
+        fields = _fields_v1(payload)
+        if all(f[0] == _EVENT and f[7] is None for f in fields):
+            return Frame(recorded_at, [(*f[1:5], recorded_at, *f[5:7], f[8]) for f in fields])
+    # Other frames are decoded now: rows that do not decode are damage.
+    return Frame(recorded_at, None, _decode_rows(fields))
+
+
 def parse(data: bytes | bytearray) -> Parsed:
     """The whole frames at the start of ``data`` (bodies are slices of it:
     bytearrays from a bytearray)."""
@@ -228,7 +301,7 @@ def parse(data: bytes | bytearray) -> Parsed:
     pos = 0
     while len(data) - pos >= _HEADER.size:
         magic, length, crc, recorded_at = _HEADER.unpack_from(data, pos)
-        if magic != MAGIC:
+        if magic != MAGIC and magic != MAGIC_V1:
             return Parsed(frames, pos, True)
         end = pos + _HEADER.size + length
         if end > len(data):
@@ -237,12 +310,8 @@ def parse(data: bytes | bytearray) -> Parsed:
         if zlib.crc32(payload) != crc:
             return Parsed(frames, pos, True)
         try:
-            fields = _row_fields(payload)
-            values = _plain_event_values(fields, recorded_at)
-            # Other frames are decoded now: rows that do not decode are damage.
-            rows = _decode_rows(fields) if values is None else None
-            frame = Frame(recorded_at, fields, values, rows)
-        except (struct.error, ValueError, KeyError, TypeError, IndexError):
+            frame = _frame(magic, payload, recorded_at)
+        except (struct.error, ValueError, KeyError, TypeError, IndexError, EOFError):
             # Intact bytes that are not rows (a bug): damaged, like bad
             # bytes, rather than an error on every later move and lookup.
             return Parsed(frames, pos, True)
