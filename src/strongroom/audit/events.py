@@ -204,7 +204,16 @@ def build_events(
     read_only = op.read_only
     events = [
         BuiltEvent(
-            head, middle, tail, facts.event_id, recipient, shared, region, at, read_only, attrs
+            head,
+            middle,
+            tail,
+            facts.ensure_event_id(),
+            recipient,
+            shared,
+            region,
+            at,
+            read_only,
+            attrs,
         )
     ]
     for account in sorted(others) if others else ():

@@ -68,10 +68,65 @@ class CallFacts:
     result: dict[str, Any] | None = None
     error: ServiceError | None = None
     audit: dict[str, Any] = field(default_factory=dict)
-    event_id: str = field(default_factory=lambda: new_event_id())
+    # Made when the first record of the request is built (a server with the
+    # audit trail off never needs one): see :meth:`ensure_event_id`.
+    event_id: str = ""
     # Set for a call one service made in-process for another on the
     # caller's behalf (KMS for Secrets Manager): "secretsmanager.amazonaws.com".
     invoked_by: str | None = None
+
+    def ensure_event_id(self) -> str:
+        """The request's event id, made on first use; the request entry and
+        the completed event share it."""
+        event_id = self.event_id
+        if not event_id:
+            event_id = self.event_id = new_event_id()
+        return event_id
+
+    @classmethod
+    def nested(
+        cls,
+        caller: CallFacts,
+        invoked_by: str,
+        spec: ServiceSpec,
+        operation: str,
+        params: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        error: ServiceError | None,
+        audit: dict[str, Any],
+    ) -> CallFacts:
+        """A call one service made in-process for ``caller``'s request, as
+        the audit trail records it: its own request id, the invoking service
+        as source address and user agent.
+
+        Positional, in field order: a dataclass ``__init__`` given sixteen
+        keyword arguments cost 2.7 times as much (1.5 against 0.56 µs), and
+        every Secrets Manager or SecureString read makes one. A test checks
+        the result against the same facts given by keyword."""
+        return cls(
+            new_uuid(),  # request_id
+            caller.event_time,
+            caller.default_account,
+            caller.default_region,
+            invoked_by,  # source_ip
+            invoked_by,  # user_agent
+            "",  # host
+            None,  # tls
+            caller.claim_region,
+            None,  # claim_service
+            None,  # access_key_id
+            None,  # key_account
+            caller.principal,
+            spec,
+            operation,
+            None,  # attempted_operation
+            params,
+            result,
+            error,
+            audit,
+            "",  # event_id
+            invoked_by or None,
+        )
 
     @property
     def source(self) -> str:

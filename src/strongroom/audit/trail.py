@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
-from strongroom.audit.record import ENCODER, CallFacts, new_uuid
+from strongroom.audit.record import ENCODER, CallFacts
 from strongroom.audit.writer import Batch, GroupCommitWriter
 from strongroom.protocol.models import load_service
 
@@ -135,24 +135,16 @@ def nested_calls(facts: CallFacts) -> list[CallFacts]:
     out: list[CallFacts] = []
     for call in raw:
         invoked_by = str(call.get("invoked_by") or "")
-        spec = load_service(str(call["service"]))
         out.append(
-            CallFacts(
-                request_id=new_uuid(),
-                event_time=facts.event_time,
-                default_account=facts.default_account,
-                default_region=facts.default_region,
-                source_ip=invoked_by,
-                user_agent=invoked_by,
-                claim_region=facts.claim_region,
-                principal=facts.principal,
-                spec=spec,
-                operation=str(call["operation"]),
-                params=call.get("params"),
-                result=call.get("result"),
-                error=call.get("error"),
-                audit=dict(call.get("audit") or {}),
-                invoked_by=invoked_by or None,
+            CallFacts.nested(
+                facts,
+                invoked_by,
+                load_service(str(call["service"])),
+                str(call["operation"]),
+                call.get("params"),
+                call.get("result"),
+                call.get("error"),
+                dict(call.get("audit") or {}),
             )
         )
     return out
