@@ -76,9 +76,20 @@ def iso_seconds(value: datetime) -> str:
 
 def iso_seconds_and_us(value: datetime) -> tuple[str, int]:
     """:func:`iso_seconds` and microseconds since the epoch, from one
-    ``timestamp()`` (an audit record needs both)."""
+    ``timestamp()`` (an audit record needs both). The last datetime's
+    answer is kept: a request's records share its event time (a Secrets
+    Manager read and its KMS call), and datetimes are immutable."""
+    global _last_time
+    last = _last_time
+    if last[0] is value:
+        return last[1], last[2]
     us = round(value.timestamp() * 1_000_000)
-    return _second_text(us // 1_000_000), us
+    text = _second_text(us // 1_000_000)
+    _last_time = (value, text, us)
+    return text, us
+
+
+_last_time: tuple[datetime | None, str, int] = (None, "", 0)
 
 
 def _second_text(second: int) -> str:
