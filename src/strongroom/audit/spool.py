@@ -86,8 +86,8 @@ ROLL_BYTES = 64 << 20
 # by the tuple's id (the record builder caches those tuples; hashing one by
 # value cost as much as encoding it), which the entry holds so that the id
 # cannot be reused while cached.
-_attrs_texts: dict[int, tuple[tuple[tuple[str, str], ...], str]] = {}
-_ATTRS_TEXTS_MAX = 10_000
+_attrs_columns: dict[int, tuple[tuple[tuple[str, str], ...], str]] = {}
+_ATTRS_COLUMNS_MAX = 10_000
 
 
 def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
@@ -101,7 +101,7 @@ def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
     add = table.append
     plain = True
     intent = RowKind.INTENT
-    texts = _attrs_texts
+    columns = _attrs_columns
     for r in rows:
         kind = _INTENT if r.kind is intent else _EVENT
         completes = r.completes
@@ -109,14 +109,14 @@ def encode(rows: Sequence[AuditRow], recorded_at_us: int) -> bytes:
             plain = False
         attrs = r.attrs_column
         if attrs is None:
-            hit = texts.get(id(r.attrs))
+            hit = columns.get(id(r.attrs))
             if hit is not None and hit[0] is r.attrs:
                 attrs = hit[1]
             else:
                 attrs = attrs_json(r)
-                if len(texts) >= _ATTRS_TEXTS_MAX:
-                    texts.clear()
-                texts[id(r.attrs)] = (r.attrs, attrs)
+                if len(columns) >= _ATTRS_COLUMNS_MAX:
+                    columns.clear()
+                columns[id(r.attrs)] = (r.attrs, attrs)
         add(
             (
                 kind,
