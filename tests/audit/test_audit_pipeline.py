@@ -251,3 +251,31 @@ def test_oversized_bodies_are_recorded(tmp_path: Path) -> None:
         }
     finally:
         platform.close()
+
+
+def test_the_writer_process_serves_a_new_loop_after_one_ended_mid_batch(
+    tmp_path: Path, make_row: Any
+) -> None:
+    # A loop that ends between a submit and its next turn never sends the
+    # batch it scheduled; the next loop's requests must not wait for it.
+    platform = open_platform(Settings(data_dir=tmp_path, audit_writer="process"))
+    try:
+        writer = platform.audit.async_writer  # type: ignore[union-attr]
+        assert writer is not None
+        loop = asyncio.new_event_loop()
+        submitted: list[Any] = []
+
+        def submit_then_stop() -> None:
+            submitted.append(writer.submit([make_row()]))
+            loop.stop()  # the send it scheduled would run in the next turn
+
+        loop.call_soon(submit_then_stop)
+        loop.run_forever()
+        loop.close()
+
+        async def next_request() -> bool:
+            return bool(await asyncio.wait_for(writer.submit([make_row()]), timeout=10))
+
+        assert asyncio.run(next_request()) is True
+    finally:
+        platform.close()

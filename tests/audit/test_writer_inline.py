@@ -134,3 +134,31 @@ def test_close_fails_requests_still_waiting_and_closes_the_spool() -> None:
 
     assert asyncio.run(scenario()) is False
     assert spool.writes == [] and spool.closed
+
+
+def test_a_loop_closed_before_its_batch_was_written_does_not_stall_the_next() -> None:
+    # A loop may end between a submit and the next turn (its caller gave
+    # up): the flush it had scheduled never runs. The next loop's requests
+    # must still be written, with the rows left behind (more recorded than
+    # answered, never less), and not wait for a flush that will not come.
+    spool = _Spool()
+    writer = _writer(spool)
+    loop = asyncio.new_event_loop()
+    submitted: list[asyncio.Future[bool]] = []
+
+    def submit_then_stop() -> None:
+        submitted.append(writer.submit([_row(0)]))
+        loop.stop()  # the flush it scheduled would run in the next turn
+
+    loop.call_soon(submit_then_stop)
+    loop.run_forever()
+    loop.close()
+    (abandoned,) = submitted
+    assert not abandoned.done()
+
+    async def next_request() -> bool:
+        return await asyncio.wait_for(writer.submit([_row(1)]), timeout=5)
+
+    assert asyncio.run(next_request()) is True
+    assert _ids(spool) == [["e0", "e1"]]
+    assert abandoned.done() and abandoned.result() is True

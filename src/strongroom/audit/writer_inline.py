@@ -44,7 +44,10 @@ class InlineWriter:
         self._sync_every_batch = sync_every_batch
         self._rows: list[AuditRow] = []
         self._waiters: list[asyncio.Future[bool]] = []
-        self._scheduled = False
+        # The loop whose next turn writes the open batch. A loop that ended
+        # before that turn never runs it: the next loop to submit schedules
+        # its own, which writes what was left too.
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
         self.batches = 0
         self.rows = 0
 
@@ -56,15 +59,15 @@ class InlineWriter:
         future: asyncio.Future[bool] = loop.create_future()
         self._rows.extend(rows)
         self._waiters.append(future)
-        if not self._scheduled:
-            self._scheduled = True
+        if self._flush_loop is not loop:
+            self._flush_loop = loop
             # Callbacks added during a turn run in the next one, after
             # everything already ready: the batch is the whole turn.
             loop.call_soon(self._flush)
         return future
 
     def _flush(self) -> None:
-        self._scheduled = False
+        self._flush_loop = None
         rows, waiters = self._rows, self._waiters
         self._rows, self._waiters = [], []
         if not waiters:
@@ -72,7 +75,12 @@ class InlineWriter:
         ok = self.write(rows)
         for future in waiters:
             if not future.done():
-                future.set_result(ok)
+                try:  # not contextlib.suppress: that is an object per request
+                    future.set_result(ok)
+                except RuntimeError:
+                    # Its loop has ended (it had callbacks to schedule
+                    # there): nobody waits for it any more.
+                    continue
 
     def write(self, rows: list[AuditRow]) -> bool:
         """Seal ``rows`` and write them as one batch; False when they could

@@ -125,6 +125,9 @@ class ProcessWriter:
         if self._inflight or self._waiters:
             # Futures of a loop that is gone can never be awaited again.
             self._fail_all()
+        # A send the old loop scheduled may never run (it ended first): this
+        # loop schedules its own.
+        self._scheduled = False
         self._loop = loop
         loop.add_reader(self._sock.fileno(), self._on_readable)
 
