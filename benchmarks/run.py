@@ -78,10 +78,15 @@ def _run(
         # Call by call, every target back to back: the runs a ratio pairs are
         # seconds apart, not minutes (the machine's load drifts in between).
         ordered = sorted(jobs, key=lambda job: calls.index(job.call.name))
+        # The same pairs with the targets of each call in reverse order: used
+        # every other round, so that what a run leaves behind (the audited
+        # server's indexer catching up once its load stops) falls on each
+        # target in turn rather than always on the one after it.
+        reverse = sorted(jobs, key=lambda job: (calls.index(job.call.name), -jobs.index(job)))
         for job in ordered:
             warm_up(job, shape, warmup)
         for attempt in range(repeat):
-            for job in ordered:
+            for job in ordered if attempt % 2 == 0 else reverse:
                 # Profile the first round only: py-spy costs the server some CPU.
                 result = measure(job, shape, attempt, workdir, profile_dir if not attempt else None)
                 log.print(
