@@ -18,6 +18,13 @@ in four phases, each counted on its own:
 * indexing: ``index_pending`` of those events, per event;
 * audit off: the same requests with the trail off, per request.
 
+With ``--phases`` the audited path is also counted twice more, to split
+its cost: with an already-resolved future in place of the writer's (the
+record alone), and with the writer's sealing and spool write switched off
+(the record and the hand-off to the writer: submit, future, flush,
+wake-up). ``--uvloop`` drives the requests on uvloop, as the server does
+(the default loop's futures and callbacks cost a little more).
+
 System calls are counted up to the kernel boundary only, so the time
 spent in the kernel (writes, fsyncs) is not in these figures. Needs
 valgrind (``apt-get install -y valgrind``); a run takes a minute or two,
@@ -34,13 +41,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 _PHASES = ("audited", "spool move", "indexing", "audit off")
+_SPLIT = ("record only", "record and hand-off")
 # Collection is switched on only inside functools.reduce, which nothing on
 # the measured paths calls: each phase runs as the one step of a reduce.
 _TOGGLE = "functools_reduce"
@@ -50,10 +60,47 @@ def _counted(step: object) -> None:
     functools.reduce(lambda _a, _b: step(), [0, 1])  # type: ignore[operator]
 
 
-def _inner(call_name: str, count: int, report: Path) -> None:
-    """Runs under valgrind: the four phases, and how many each covered."""
+def _split_phases(platform: Any, drive: Callable[[int], None], count: int) -> None:
+    """The two phases of ``--phases`` (see the module's docstring)."""
+    import asyncio
+
+    from strongroom.gateway import pipeline as pipeline_module
+
+    writer = platform.audit.async_writer
+    if writer is None or not hasattr(writer, "_spool"):
+        raise click.ClickException("--phases needs the inline audit writer (a SQLite store)")
+    persist = pipeline_module.Pipeline._persist_async
+
+    def record_only(self: Any, call: Any, *, intent: bool) -> Any:
+        self._rows(call, intent=intent, seal=False)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(True)
+        return done
+
+    pipeline_module.Pipeline._persist_async = record_only  # type: ignore[method-assign]
+    try:
+        _counted(lambda: drive(count))
+    finally:
+        pipeline_module.Pipeline._persist_async = persist  # type: ignore[method-assign]
+    seal, write = writer._sealer.seal, writer._spool.write
+    writer._sealer.seal = lambda path, body: body
+    writer._spool.write = lambda rows, at, *, sync: None
+    try:
+        _counted(lambda: drive(count))
+    finally:
+        writer._sealer.seal, writer._spool.write = seal, write
+
+
+def _inner(call_name: str, count: int, report: Path, phases: bool, use_uvloop: bool) -> None:
+    """Runs under valgrind: the phases, and how many each covered."""
     from bench_profile import _driver, in_process
 
+    if use_uvloop:
+        import asyncio
+
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     with in_process(call_name, "strongroom-instructions-") as (platform, pipeline, request):
         drive = _driver(pipeline, request, 16)
         drive(300)  # caches, and the first batches
@@ -73,7 +120,10 @@ def _inner(call_name: str, count: int, report: Path) -> None:
         platform.audit = None
         _counted(lambda: drive(count))
         platform.audit = trail
-    report.write_text(json.dumps([count, moved[0], indexed[0], count]))
+        if phases:
+            _split_phases(platform, drive, count)
+    divisors = [count, moved[0], indexed[0], count] + ([count] * len(_SPLIT) if phases else [])
+    report.write_text(json.dumps(divisors))
     if events != moved[0]:
         print(f"note: {events} events for {count} requests", file=sys.stderr)
 
@@ -98,11 +148,13 @@ def _totals(out_dir: Path) -> list[int]:
 @click.option(
     "-n", "--requests", "count", type=click.IntRange(50, 100_000), default=300, show_default=True
 )
+@click.option("--phases", is_flag=True, help="Also split the audit's request-path cost.")
+@click.option("--uvloop", "use_uvloop", is_flag=True, help="Drive requests on uvloop.")
 @click.option("--inner", type=click.Path(path_type=Path), hidden=True, default=None)
-def main(call_name: str, count: int, inner: Path | None) -> None:
+def main(call_name: str, count: int, phases: bool, use_uvloop: bool, inner: Path | None) -> None:
     """Count instructions per request (and per audit event) for one call."""
     if inner is not None:
-        _inner(call_name, count, inner)
+        _inner(call_name, count, inner, phases, use_uvloop)
         return
     from bench_calls import CALLS
 
@@ -128,17 +180,18 @@ def main(call_name: str, count: int, inner: Path | None) -> None:
             str(count),
             "--inner",
             str(report),
+            *(["--phases"] if phases else []),
+            *(["--uvloop"] if use_uvloop else []),
         ]
         done = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ))
         if done.returncode != 0 or not report.exists():
             raise click.ClickException(f"valgrind run failed:\n{done.stderr[-3000:]}")
         divisors = json.loads(report.read_text())
         totals = _totals(out_dir)
-    if len(totals) != len(_PHASES):
-        raise click.ClickException(f"expected {len(_PHASES)} callgrind dumps, got {len(totals)}")
-    per = {
-        phase: total / max(1, n) for phase, total, n in zip(_PHASES, totals, divisors, strict=True)
-    }
+    names = _PHASES + (_SPLIT if phases else ())
+    if len(totals) != len(names):
+        raise click.ClickException(f"expected {len(names)} callgrind dumps, got {len(totals)}")
+    per = {name: total / max(1, n) for name, total, n in zip(names, totals, divisors, strict=True)}
     unit = {"spool move": "event", "indexing": "event"}
     for phase in _PHASES:
         print(
@@ -149,6 +202,14 @@ def main(call_name: str, count: int, inner: Path | None) -> None:
         f"{call_name:32} {'audit':11} {extra:>10,.0f} on the request path, "
         f"{per['spool move'] + per['indexing']:,.0f} per event in the indexer"
     )
+    if phases:
+        split = {
+            "record": per["record only"] - per["audit off"],
+            "hand-off": per["record and hand-off"] - per["record only"],
+            "seal, spool": per["audited"] - per["record and hand-off"],
+        }
+        for part, value in split.items():
+            print(f"{call_name:32} {part:11} {value:>10,.0f} of the audit on the request path")
 
 
 if __name__ == "__main__":
