@@ -157,10 +157,21 @@ def _plain_event_values(
     payload: bytes | bytearray, table: list[tuple[Any, ...]], pos: int, recorded_at_us: int
 ) -> list[EventValues]:
     """The events table's values of a frame of plain events (the mover's
-    fast path: one tuple per event, no AuditRow)."""
+    fast path: one tuple per event, no AuditRow). They are bound to the
+    table as they are, so their types are checked here: anything else is
+    damage, not a stored row."""
     out: list[EventValues] = []
     add = out.append
     for _, event_id, account, region, at, read_only, attrs, _, n_body in table:
+        if not (
+            type(event_id) is str
+            and type(account) is str
+            and type(region) is str
+            and type(at) is int
+            and type(read_only) is int
+            and type(attrs) is str
+        ):
+            raise TypeError("a plain event's fields are not text and integers")
         end = pos + n_body
         add((event_id, account, region, at, recorded_at_us, read_only, attrs, payload[pos:end]))
         pos = end
@@ -239,21 +250,6 @@ def _decode_rows(fields: list[_Fields]) -> list[AuditRow]:
     return rows
 
 
-def _check_plain(values: list[EventValues]) -> None:
-    """Values bound to the events table straight from a frame are checked
-    for their types first: anything else is damage, not a stored row."""
-    for event_id, account, region, at, _, read_only, attrs, _ in values:
-        if not (
-            type(event_id) is str
-            and type(account) is str
-            and type(region) is str
-            and type(at) is int
-            and type(read_only) is int
-            and type(attrs) is str
-        ):
-            raise TypeError("a plain event's fields are not text and integers")
-
-
 @dataclass
 class Frame:
     recorded_at_us: int
@@ -282,9 +278,7 @@ def _frame(magic: bytes, payload: bytes | bytearray, recorded_at: int) -> Frame:
     if magic == MAGIC:
         plain, table, pos = _read_table(payload)
         if plain:
-            values = _plain_event_values(payload, table, pos, recorded_at)
-            _check_plain(values)
-            return Frame(recorded_at, values)
+            return Frame(recorded_at, _plain_event_values(payload, table, pos, recorded_at))
         fields = _fields_v2(payload, table, pos)
     else:
         fields = _fields_v1(payload)
