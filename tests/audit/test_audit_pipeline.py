@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,57 @@ def test_oversized_bodies_are_recorded(tmp_path: Path) -> None:
         platform.close()
 
 
+def later(rows: list[Any]) -> Callable[[], list[Any]]:
+    """A request's row builder (the writer calls it when it takes the batch)."""
+    return lambda: rows
+
+
+def test_the_writer_process_fails_only_the_request_whose_rows_cannot_be_built(
+    tmp_path: Path, make_row: Any
+) -> None:
+    platform = open_platform(Settings(data_dir=tmp_path, audit_writer="process"))
+    try:
+        writer = platform.audit.async_writer  # type: ignore[union-attr]
+        assert writer is not None
+
+        def broken() -> list[Any]:
+            raise ValueError("a bug in a record")
+
+        async def one_turn() -> list[bool]:
+            futures = [
+                writer.submit(later([make_row()])),
+                writer.submit(lambda: None),
+                writer.submit(broken),
+                writer.submit(later([make_row()])),
+            ]
+            return [bool(r) for r in await asyncio.wait_for(asyncio.gather(*futures), 10)]
+
+        assert asyncio.run(one_turn()) == [True, False, False, True]
+        assert writer.batches == 1 and writer.rows == 2
+    finally:
+        platform.close()
+
+
+def test_an_event_that_cannot_be_built_withholds_its_response(tmp_path: Path) -> None:
+    app = Gateway(Settings(data_dir=tmp_path))  # SQLite: the inline writer
+    platform = app.platform
+    try:
+        creds = admin(platform)
+        trail = platform.audit
+        assert trail is not None and trail.async_writer is not None
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ValueError("a bug in a record")
+
+        trail.event_rows = broken  # type: ignore[method-assign]
+        failed = call(app, sts(creds))
+        assert failed.status == 500 and b"GetCallerIdentityResult" not in failed.body
+        del trail.event_rows
+        assert call(app, sts(creds)).status == 200
+    finally:
+        platform.close()
+
+
 def test_the_writer_process_serves_a_new_loop_after_one_ended_mid_batch(
     tmp_path: Path, make_row: Any
 ) -> None:
@@ -266,7 +317,7 @@ def test_the_writer_process_serves_a_new_loop_after_one_ended_mid_batch(
         submitted: list[Any] = []
 
         def submit_then_stop() -> None:
-            submitted.append(writer.submit([make_row()]))
+            submitted.append(writer.submit(later([make_row()])))
             loop.stop()  # the send it scheduled would run in the next turn
 
         loop.call_soon(submit_then_stop)
@@ -274,7 +325,7 @@ def test_the_writer_process_serves_a_new_loop_after_one_ended_mid_batch(
         loop.close()
 
         async def next_request() -> bool:
-            return bool(await asyncio.wait_for(writer.submit([make_row()]), timeout=10))
+            return bool(await asyncio.wait_for(writer.submit(later([make_row()])), timeout=10))
 
         assert asyncio.run(next_request()) is True
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from strongroom.audit.log import AuditRow, RowKind
@@ -39,6 +39,11 @@ def _row(n: int, kind: RowKind = RowKind.EVENT) -> AuditRow:
     return AuditRow(kind, f"e{n}", "000000000000", "us-east-1", n, True, (), b"{}", None)
 
 
+def later(rows: list[AuditRow]) -> Callable[[], list[AuditRow]]:
+    """A request's row builder (the writer calls it when it takes the batch)."""
+    return lambda: rows
+
+
 def _writer(spool: object, *, sync_every_batch: bool = False) -> InlineWriter:
     return InlineWriter(spool, _Sealer(), sync_every_batch=sync_every_batch)  # type: ignore[arg-type]
 
@@ -54,9 +59,9 @@ def test_requests_of_one_turn_share_one_sealed_write() -> None:
     async def scenario() -> list[bool]:
         # Submitted in the same turn: one batch. The later submit comes in
         # a later turn, so it is a batch of its own.
-        first = [writer.submit([_row(n)]) for n in range(3)]
+        first = [writer.submit(later([_row(n)])) for n in range(3)]
         results = list(await asyncio.gather(*first))
-        results.append(await writer.submit([_row(3), _row(4)]))
+        results.append(await writer.submit(later([_row(3), _row(4)])))
         return results
 
     assert asyncio.run(scenario()) == [True, True, True, True]
@@ -71,8 +76,8 @@ def test_a_real_spool_file_holds_one_frame_per_turn(tmp_path: Path) -> None:
     writer = _writer(spool)
 
     async def scenario() -> None:
-        await asyncio.gather(*(writer.submit([_row(n)]) for n in range(3)))
-        await writer.submit([_row(3)])
+        await asyncio.gather(*(writer.submit(later([_row(n)])) for n in range(3)))
+        await writer.submit(later([_row(3)]))
 
     asyncio.run(scenario())
     writer.close()
@@ -90,8 +95,10 @@ def test_a_batch_with_an_intent_is_synced_and_pure_events_are_not() -> None:
     async def scenario() -> None:
         # A request entry precedes a change: it must be on disk before the
         # change can be. Events alone only need to survive kill -9.
-        await writer.submit([_row(1)])
-        await asyncio.gather(writer.submit([_row(2)]), writer.submit([_row(3, RowKind.INTENT)]))
+        await writer.submit(later([_row(1)]))
+        await asyncio.gather(
+            writer.submit(later([_row(2)])), writer.submit(later([_row(3, RowKind.INTENT)]))
+        )
 
     asyncio.run(scenario())
     assert [(ids, sync) for ids, (_, sync) in zip(_ids(spool), spool.writes, strict=True)] == [
@@ -105,8 +112,8 @@ def test_sync_every_batch_syncs_event_only_batches_too() -> None:
     writer = _writer(spool, sync_every_batch=True)  # audit_sync=full
 
     async def scenario() -> None:
-        await writer.submit([_row(1)])
-        await writer.submit([_row(2, RowKind.INTENT)])
+        await writer.submit(later([_row(1)]))
+        await writer.submit(later([_row(2, RowKind.INTENT)]))
 
     asyncio.run(scenario())
     assert [sync for _, sync in spool.writes] == [True, True]
@@ -116,7 +123,7 @@ def test_a_failed_write_fails_every_request_in_the_batch() -> None:
     writer = _writer(_Spool(fail=True))
 
     async def scenario() -> list[bool]:
-        return list(await asyncio.gather(*(writer.submit([_row(n)]) for n in range(2))))
+        return list(await asyncio.gather(*(writer.submit(later([_row(n)])) for n in range(2))))
 
     assert asyncio.run(scenario()) == [False, False]
     # Nothing was persisted, so nothing is counted.
@@ -128,7 +135,7 @@ def test_close_fails_requests_still_waiting_and_closes_the_spool() -> None:
     writer = _writer(spool)
 
     async def scenario() -> bool:
-        pending = writer.submit([_row(1)])
+        pending = writer.submit(later([_row(1)]))
         writer.close()  # before the turn that would have written it
         return await pending
 
@@ -147,7 +154,7 @@ def test_a_loop_closed_before_its_batch_was_written_does_not_stall_the_next() ->
     submitted: list[asyncio.Future[bool]] = []
 
     def submit_then_stop() -> None:
-        submitted.append(writer.submit([_row(0)]))
+        submitted.append(writer.submit(later([_row(0)])))
         loop.stop()  # the flush it scheduled would run in the next turn
 
     loop.call_soon(submit_then_stop)
@@ -157,8 +164,34 @@ def test_a_loop_closed_before_its_batch_was_written_does_not_stall_the_next() ->
     assert not abandoned.done()
 
     async def next_request() -> bool:
-        return await asyncio.wait_for(writer.submit([_row(1)]), timeout=5)
+        return await asyncio.wait_for(writer.submit(later([_row(1)])), timeout=5)
 
     assert asyncio.run(next_request()) is True
     assert _ids(spool) == [["e0", "e1"]]
     assert abandoned.done() and abandoned.result() is True
+
+
+def test_rows_are_built_when_the_batch_is_taken_and_a_failed_build_fails_only_its_request() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
+    built: list[int] = []
+
+    def build(n: int) -> Callable[[], list[AuditRow]]:
+        def rows() -> list[AuditRow]:
+            built.append(n)
+            return [_row(n)]
+
+        return rows
+
+    def broken() -> list[AuditRow]:
+        raise ValueError("a bug in a record")
+
+    async def scenario() -> list[bool]:
+        futures = [writer.submit(build(1)), writer.submit(lambda: None), writer.submit(broken)]
+        futures.append(writer.submit(build(2)))
+        assert built == []  # nothing is built during the requests' own turn
+        return list(await asyncio.gather(*futures))
+
+    assert asyncio.run(scenario()) == [True, False, False, True]
+    assert built == [1, 2]
+    assert _ids(spool) == [["e1", "e2"]]  # the others' rows still share one write

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
 from strongroom.audit.record import ENCODER, CallFacts
-from strongroom.audit.writer import Batch, GroupCommitWriter
+from strongroom.audit.writer import Batch, GroupCommitWriter, RowBuilder, build_rows
 from strongroom.protocol.models import load_service
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Sequence
 
 log = logging.getLogger("strongroom.audit")
 
@@ -40,13 +39,14 @@ ABANDON_AFTER = timedelta(minutes=5)
 
 class AsyncWriter(Protocol):
     """Group commit for event loops: the inline writer (SQLite) or the
-    writer process (PostgreSQL). Both take unsealed rows."""
+    writer process (PostgreSQL). Both build a request's rows (unsealed)
+    when they take its batch."""
 
     batches: int
 
     def start(self) -> None: ...
 
-    def submit(self, rows: Sequence[AuditRow]) -> asyncio.Future[bool]: ...
+    def submit(self, build: RowBuilder) -> asyncio.Future[bool]: ...
 
     def close(self) -> None: ...
 
@@ -222,12 +222,17 @@ class AuditTrail:
         """Queue sealed rows with the in-process (thread) writer; wait on the batch."""
         return self.writer.submit(rows)
 
-    def persist_async(self, rows: list[AuditRow]) -> Awaitable[bool]:
-        """Persist rows (unsealed when :attr:`seals_in_writer`); await the
-        result to wait for the commit without blocking the loop."""
+    def persist_async(self, build: RowBuilder) -> Awaitable[bool]:
+        """Persist the rows ``build`` makes (unsealed when
+        :attr:`seals_in_writer`); await the result to wait for the commit
+        without blocking the loop. False when they could not be built or
+        persisted."""
         if self.async_writer is not None:
-            return self.async_writer.submit(rows)
-        return self.writer.submit(rows).wait_async()
+            return self.async_writer.submit(build)
+        rows = build_rows(build)
+        if rows is None:
+            return Batch.failed().wait_async()
+        return self.writer.submit(list(rows)).wait_async()
 
     def start(self) -> None:
         """Start the async writer ahead of the first request (server startup)."""

@@ -29,6 +29,20 @@ from strongroom.audit.log import AuditLog, AuditRow
 
 log = logging.getLogger("strongroom.audit")
 
+# What a request hands an async writer: a function that builds its rows
+# (unsealed), called when the writer takes the batch; None when they could
+# not be built, which fails that request alone.
+RowBuilder = Callable[[], "Sequence[AuditRow] | None"]
+
+
+def build_rows(build: RowBuilder) -> Sequence[AuditRow] | None:
+    """``build()``, with an exception treated (and logged) as None."""
+    try:
+        return build()
+    except Exception:
+        log.exception("audit records could not be built")
+        return None
+
 
 def _settle(future: asyncio.Future[bool], ok: bool) -> None:
     if not future.done():

@@ -1,8 +1,8 @@
 """Group commit on the event loop's own thread (SQLite stores).
 
 Every request that reaches the audit step during one turn of the event
-loop joins the open batch; at the start of the next turn the batch is
-sealed and written to this process's spool file in one ``write``, right
+loop joins the open batch; at the start of the next turn the batch's rows
+are built, sealed and written to this process's spool file in one ``write``, right
 there, and its requests are released. No thread and no process: nothing
 to hand over, no interpreter lock to win back, no wake-up to wait for,
 and no lock shared with the other workers (strongroom.audit.spool says
@@ -20,13 +20,12 @@ which must not block a loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.writer import RowBuilder, build_rows
 
 if TYPE_CHECKING:
     from strongroom.audit.spool import SpoolWriter
@@ -36,14 +35,13 @@ log = logging.getLogger("strongroom.audit")
 
 
 class InlineWriter:
-    """Batches per loop turn; seals and spools on the loop thread."""
+    """Batches per loop turn; builds, seals and spools on the loop thread."""
 
     def __init__(self, spool: SpoolWriter, sealer: Sealer, *, sync_every_batch: bool) -> None:
         self._spool = spool
         self._sealer = sealer
         self._sync_every_batch = sync_every_batch
-        self._rows: list[AuditRow] = []
-        self._waiters: list[asyncio.Future[bool]] = []
+        self._pending: list[tuple[RowBuilder, asyncio.Future[bool]]] = []
         # The loop whose next turn writes the open batch. A loop that ended
         # before that turn never runs it: the next loop to submit schedules
         # its own, which writes what was left too.
@@ -54,11 +52,16 @@ class InlineWriter:
     def start(self) -> None:
         """Nothing to start: the first request's loop does the work."""
 
-    def submit(self, rows: Sequence[AuditRow]) -> asyncio.Future[bool]:
+    def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
+        """Join the open batch; ``build`` makes the rows when it is written.
+
+        Built then, not now: the records of a whole turn are built one
+        after the other, while their code and caches are warm (measured
+        in-process: 9 % of the CPU of an audited GetSecretValue, whose
+        request runs a KMS call between two records)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        self._rows.extend(rows)
-        self._waiters.append(future)
+        self._pending.append((build, future))
         if self._flush_loop is not loop:
             self._flush_loop = loop
             # Callbacks added during a turn run in the next one, after
@@ -68,19 +71,21 @@ class InlineWriter:
 
     def _flush(self) -> None:
         self._flush_loop = None
-        rows, waiters = self._rows, self._waiters
-        self._rows, self._waiters = [], []
+        pending, self._pending = self._pending, []
+        rows: list[AuditRow] = []
+        waiters: list[asyncio.Future[bool]] = []
+        for build, future in pending:
+            built = build_rows(build)
+            if built is None:
+                _settle(future, False)
+            else:
+                rows += built
+                waiters.append(future)
         if not waiters:
             return
         ok = self.write(rows)
         for future in waiters:
-            if not future.done():
-                try:  # not contextlib.suppress: that is an object per request
-                    future.set_result(ok)
-                except RuntimeError:
-                    # Its loop has ended (it had callbacks to schedule
-                    # there): nobody waits for it any more.
-                    continue
+            _settle(future, ok)
 
     def write(self, rows: list[AuditRow]) -> bool:
         """Seal ``rows`` and write them as one batch; False when they could
@@ -99,9 +104,17 @@ class InlineWriter:
         return True
 
     def close(self) -> None:
-        waiters, self._waiters, self._rows = self._waiters, [], []
-        for future in waiters:
-            if not future.done():
-                with contextlib.suppress(RuntimeError):  # its loop is closed
-                    future.set_result(False)
+        pending, self._pending = self._pending, []
+        for _, future in pending:
+            _settle(future, False)
         self._spool.close()
+
+
+def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+    if not future.done():
+        try:  # not contextlib.suppress: that is an object per request
+            future.set_result(ok)
+        except RuntimeError:
+            # Its loop has ended (it had callbacks to schedule there):
+            # nobody waits for it any more.
+            return

@@ -8,8 +8,8 @@ starts one child that does nothing but append batches to the audit log and
 acknowledge them after commit.
 
 Parent side (:class:`ProcessWriter`, event loop thread only): requests
-append their rows to the open batch and get a future; the batch is sent at
-the next turn of the loop (``call_soon``), so everything that reached the
+join the open batch and get a future; the batch's rows are built and sent
+at the next turn of the loop (``call_soon``), so everything that reached the
 audit step in one turn travels together, over a non-blocking socket (one
 send per turn, not per request). Acks are read by a reader callback on the
 same loop. No thread, no lock.
@@ -32,11 +32,10 @@ import socket
 import subprocess
 import time
 import weakref
-from collections.abc import Sequence
 from typing import Any
 
-from strongroom.audit.log import AuditRow
 from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
+from strongroom.audit.writer import RowBuilder, build_rows
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -60,8 +59,7 @@ class ProcessWriter:
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._rows: list[tuple[Any, ...]] = []
-        self._waiters: list[asyncio.Future[bool]] = []
+        self._pending: list[tuple[RowBuilder, asyncio.Future[bool]]] = []
         self._scheduled = False
         self._inflight: dict[int, list[asyncio.Future[bool]]] = {}
         self._next_id = 1
@@ -94,8 +92,9 @@ class ProcessWriter:
 
     # -- submitting -------------------------------------------------------------------
 
-    def submit(self, rows: Sequence[AuditRow]) -> asyncio.Future[bool]:
-        """Queue rows for the next send; the future tells whether they were committed."""
+    def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
+        """Join the next send (``build`` makes the rows then); the future
+        tells whether they were committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         if self._sock is None:
@@ -111,8 +110,7 @@ class ProcessWriter:
                 return future
         if self._loop is not loop:
             self._bind(loop)
-        self._rows.extend(row_tuple(r) for r in rows)
-        self._waiters.append(future)
+        self._pending.append((build, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._send_batch)
@@ -122,7 +120,7 @@ class ProcessWriter:
         """Read acks on ``loop`` (a server has one loop; tests make many)."""
         assert self._sock is not None
         self._unbind(self._sock)
-        if self._inflight or self._waiters:
+        if self._inflight or self._pending:
             # Futures of a loop that is gone can never be awaited again.
             self._fail_all()
         # A send the old loop scheduled may never run (it ended first): this
@@ -140,13 +138,23 @@ class ProcessWriter:
 
     def _send_batch(self) -> None:
         self._scheduled = False
-        if not self._rows or self._sock is None:
+        if not self._pending or self._sock is None:
+            return
+        pending, self._pending = self._pending, []
+        rows: list[tuple[Any, ...]] = []
+        waiters: list[asyncio.Future[bool]] = []
+        for build, future in pending:
+            built = build_rows(build)
+            if built is None:
+                future.set_result(False)
+            else:
+                rows += [row_tuple(r) for r in built]
+                waiters.append(future)
+        if not waiters:
             return
         batch_id = self._next_id
         self._next_id += 1
-        rows, self._rows = self._rows, []
-        self._inflight[batch_id] = self._waiters
-        self._waiters = []
+        self._inflight[batch_id] = waiters
         self.batches += 1
         self.rows += len(rows)
         self._write(frame((batch_id, rows)))
@@ -209,8 +217,9 @@ class ProcessWriter:
         self.close()
 
     def _fail_all(self) -> None:
-        waiting = [f for fs in self._inflight.values() for f in fs] + self._waiters
-        self._inflight, self._waiters, self._rows = {}, [], []
+        waiting = [f for fs in self._inflight.values() for f in fs]
+        waiting += [f for _, f in self._pending]
+        self._inflight, self._pending = {}, []
         for future in waiting:
             try:
                 if not future.done():
@@ -223,7 +232,7 @@ class ProcessWriter:
         self._sock = None
         self._proc = None
         self._loop = None
-        self._inflight, self._waiters, self._rows = {}, [], []
+        self._inflight, self._pending = {}, []
 
 
 _LIVE: weakref.WeakSet[ProcessWriter] = weakref.WeakSet()

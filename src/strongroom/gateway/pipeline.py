@@ -18,7 +18,6 @@ it, so the event loop serves other requests while a batch commits.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -269,15 +268,12 @@ class Pipeline:
 
     def _persist_async(self, call: _Call, *, intent: bool) -> Awaitable[bool]:
         """What to await: the writer's own future, not a coroutine around it
-        (every request comes here; two frames less each)."""
+        (every request comes here; two frames less each). The writer builds
+        the rows when it takes the batch (strongroom.audit.writer_inline)."""
         trail = self.platform.audit
         assert trail is not None
-        rows = self._rows(call, intent=intent, seal=not trail.seals_in_writer)
-        if rows is None:
-            failed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            failed.set_result(False)
-            return failed
-        return trail.persist_async(rows)
+        seal = not trail.seals_in_writer
+        return trail.persist_async(lambda: self._rows(call, intent=intent, seal=seal))
 
     def _refuse(self, call: _Call) -> HttpResponse:
         log.error("request %s refused: audit request entry not persisted", call.facts.request_id)
