@@ -63,6 +63,7 @@ TAG_LEN = 16
 HEADER_LEN = _PREFIX_LEN + SALT_LEN + NONCE_LEN  # 83
 OVERHEAD = HEADER_LEN + TAG_LEN  # 99
 KEY_LEN = 32
+_OPENED_MAX = 1024  # message keys kept per backing key
 MATERIAL_ID_LEN = 32
 MAX_ACCOUNT = 10**12 - 1
 
@@ -211,7 +212,7 @@ class BackingKey:
     one HMAC copy, one AES-GCM key setup and the encryption itself.
     """
 
-    __slots__ = ("_hkdf", "_prefix", "material_id")
+    __slots__ = ("_hkdf", "_opened", "_prefix", "material_id")
 
     def __init__(self, account: str, key_id: str, material_id: str, material: bytes) -> None:
         if len(material) != KEY_LEN:
@@ -221,11 +222,27 @@ class BackingKey:
         base = hmac.HMAC(material, hashes.SHA256())
         base.update(LABEL)
         self._hkdf = base
+        # Message keys of ciphertexts decrypted lately, by salt. Services
+        # decrypt the same few ciphertexts again and again (the data key of
+        # a secret or SecureString read on every GetSecretValue or
+        # GetParameter); deriving the key was a third of a Decrypt's crypto.
+        # It is what the derivation would give (the salt fixes it), held in
+        # the same memory as the backing key it comes from.
+        self._opened: dict[bytes, AESGCM] = {}
 
     def _message_key(self, salt: bytes) -> AESGCM:
         h = self._hkdf.copy()
         h.update(salt + b"\x01")
         return AESGCM(h.finalize())
+
+    def _opening_key(self, salt: bytes) -> AESGCM:
+        key = self._opened.get(salt)
+        if key is None:
+            key = self._message_key(salt)
+            if len(self._opened) >= _OPENED_MAX:
+                self._opened.clear()
+            self._opened[salt] = key
+        return key
 
     def encrypt(self, plaintext: bytes, context: bytes) -> bytes:
         """Encrypt under this backing key; ``context`` is :func:`encode_context`'s."""
@@ -242,6 +259,6 @@ class BackingKey:
         salt = blob[_PREFIX_LEN : _PREFIX_LEN + SALT_LEN]
         nonce = blob[_PREFIX_LEN + SALT_LEN : HEADER_LEN]
         try:
-            return self._message_key(salt).decrypt(nonce, blob[HEADER_LEN:], header + context)
+            return self._opening_key(salt).decrypt(nonce, blob[HEADER_LEN:], header + context)
         except InvalidTag:
             raise InvalidCiphertext("invalid ciphertext") from None

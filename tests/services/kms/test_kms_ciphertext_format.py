@@ -86,6 +86,31 @@ def test_tampering_and_wrong_keys_fail() -> None:
             parse_header(bad)
 
 
+def test_a_remembered_message_key_changes_no_outcome() -> None:
+    # Decrypting a ciphertext keeps its message key for the next decrypt
+    # of it: tampering with the rest must fail just the same afterwards.
+    backing = BackingKey(ACCOUNT, KEY_ID, new_material_id(), new_key_material())
+    context = encode_context({"k": "v"})
+    plaintext = os.urandom(64)
+    blob = backing.encrypt(plaintext, context)
+    assert backing.decrypt(blob, context) == plaintext
+    assert backing.decrypt(blob, context) == plaintext  # from the remembered key
+    for i in [*range(HEADER_LEN - 12, HEADER_LEN), *range(HEADER_LEN, len(blob))]:
+        flipped = bytearray(blob)  # nonce, ciphertext and tag: the salt is unchanged
+        flipped[i] ^= 0x10
+        with pytest.raises(InvalidCiphertext):
+            backing.decrypt(bytes(flipped), context)
+    with pytest.raises(InvalidCiphertext):
+        backing.decrypt(blob, encode_context({"k": "w"}))
+    # Bounded: many ciphertexts later it still decrypts them all.
+    blobs = [backing.encrypt(n.to_bytes(2, "big"), context) for n in range(2500)]
+    assert [backing.decrypt(b, context) for b in blobs] == [
+        n.to_bytes(2, "big") for n in range(2500)
+    ]
+    assert len(backing._opened) <= 1024
+    assert backing.decrypt(blob, context) == plaintext
+
+
 def test_bad_construction_arguments() -> None:
     with pytest.raises(ValueError):
         BackingKey(ACCOUNT, KEY_ID, new_material_id(), b"short")
