@@ -38,6 +38,20 @@ def test_seal_layout_and_round_trip(raw: SqliteStore) -> None:
     assert barrier.open("svc/e", barrier.seal("svc/e", b"")) == b""
 
 
+def test_seal_many_seals_each_value_as_seal_does(raw: SqliteStore) -> None:
+    barrier = _open(raw)
+    items = [(f"audit/{n}", f"body {n}".encode()) for n in range(400)] + [("audit/e", b"")]
+    blobs = barrier.seal_many(items)
+    assert [barrier.open(path, blob) for (path, _), blob in zip(items, blobs, strict=True)] == [
+        plaintext for _, plaintext in items
+    ]
+    assert len({blob[5:17] for blob in blobs}) == len(blobs)  # a nonce of its own each
+    assert all(len(b) == len(barrier.seal(p, v)) for (p, v), b in zip(items, blobs, strict=True))
+    with pytest.raises(BarrierError):
+        barrier.open("audit/1", blobs[0])  # bound to its own path
+    assert barrier.seal_many([]) == []
+
+
 def test_every_tampered_byte_is_detected(raw: SqliteStore) -> None:
     barrier = _open(raw)
     blob = barrier.seal("svc/a", b"secret value")

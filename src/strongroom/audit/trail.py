@@ -26,6 +26,7 @@ from strongroom.protocol.models import load_service
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Sequence
 
 log = logging.getLogger("strongroom.audit")
 
@@ -54,6 +55,8 @@ class AsyncWriter(Protocol):
 class Sealer(Protocol):
     def seal(self, path: str, plaintext: bytes) -> bytes: ...
 
+    def seal_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes]: ...
+
     def open(self, path: str, blob: bytes) -> bytes: ...
 
 
@@ -62,6 +65,9 @@ class PlainSealer:
 
     def seal(self, path: str, plaintext: bytes) -> bytes:
         return plaintext
+
+    def seal_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes]:
+        return [self.seal(path, plaintext) for path, plaintext in items]
 
     def open(self, path: str, blob: bytes) -> bytes:
         return blob

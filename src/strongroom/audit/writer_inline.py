@@ -91,9 +91,9 @@ class InlineWriter:
         """Seal ``rows`` and write them as one batch; False when they could
         not be persisted (the gateway then fails their requests)."""
         try:
-            seal = self._sealer.seal
-            for row in rows:
-                row.body = seal(f"audit/{row.event_id}", row.body)
+            sealed = self._sealer.seal_many([(f"audit/{r.event_id}", r.body) for r in rows])
+            for row, body in zip(rows, sealed, strict=True):
+                row.body = body
             sync = self._sync_every_batch or any(r.kind is RowKind.INTENT for r in rows)
             self._spool.write(rows, time.time_ns() // 1000, sync=sync)
         except Exception:
