@@ -136,3 +136,7 @@ def test_string_maps_are_recorded_as_they_are() -> None:
     # Values that are not strings take the general path, which keeps scalars.
     odd = redact(decrypt.input_shape, {"EncryptionContext": {"n": 5, "s": "t"}})
     assert odd == {"encryptionContext": {"n": 5, "s": "t"}}
+    assert out is not None and out["encryptionContext"] is not context  # a copy
+    # So do keys that are not strings (written as text, as JSON has them).
+    keyed = redact(decrypt.input_shape, {"EncryptionContext": {1: "a", "s": "t"}})
+    assert keyed == {"encryptionContext": {"1": "a", "s": "t"}}

@@ -158,12 +158,12 @@ def _structure(shape: StructureShape, value: dict[str, Any], depth: int) -> dict
             how == _STRING_MAP
             and type(item) is dict
             and depth < 31
-            and all(type(v) is str for v in item.values())
+            and (copied := _string_map_copy(item)) is not None
         ):
             # Encryption contexts, tags: what _convert gives, at a fraction
             # of the cost (every KMS call through SSM or Secrets Manager
             # records one).
-            out[out_name] = {str(k): v for k, v in item.items()}
+            out[out_name] = copied
         elif how == _HIDE:
             out[out_name] = HIDDEN
         elif how != _LEAVE_OUT:
@@ -171,6 +171,16 @@ def _structure(shape: StructureShape, value: dict[str, Any], depth: int) -> dict
             if converted is not _OMIT:
                 out[out_name] = converted
     return out
+
+
+def _string_map_copy(item: dict[Any, Any]) -> dict[str, str] | None:
+    """A copy of a map of text to text; None for anything else (which the
+    general conversion then handles). A plain loop: half the cost of all()
+    over a generator and a comprehension."""
+    for key, value in item.items():
+        if type(value) is not str or type(key) is not str:
+            return None
+    return dict(item)
 
 
 def redact(shape: Shape | None, value: dict[str, Any] | None) -> dict[str, Any] | None:
