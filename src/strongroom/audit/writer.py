@@ -44,9 +44,15 @@ def build_rows(build: RowBuilder) -> Sequence[AuditRow] | None:
         return None
 
 
-def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+def settle(future: asyncio.Future[bool], ok: bool) -> None:
+    """Give a request its answer, unless it has one or its loop has ended."""
     if not future.done():
-        future.set_result(ok)
+        try:  # not contextlib.suppress: that is an object per request
+            future.set_result(ok)
+        except RuntimeError:
+            # Its loop has ended (it had callbacks to schedule there):
+            # nobody waits for it any more.
+            return
 
 
 class Batch:
@@ -78,7 +84,7 @@ class Batch:
         for loop, future in futures:
             # A closed loop raises RuntimeError: nobody is waiting there.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, ok)
+                loop.call_soon_threadsafe(settle, future, ok)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the batch is written; True when it was persisted."""

@@ -2,12 +2,13 @@
 
 Every request that reaches the audit step during one turn of the event
 loop joins the open batch; at the start of the next turn the batch's rows
-are built, sealed and written to this process's spool file in one ``write``, right
-there, and its requests are released. No thread and no process: nothing
-to hand over, no interpreter lock to win back, no wake-up to wait for,
-and no lock shared with the other workers (strongroom.audit.spool says
-why the batch goes to a file of its own rather than straight into the
-database, and what a returned write guarantees).
+are built, sealed and written to this process's spool file in one
+``write``, right there, and its requests are released. No thread and no
+process: nothing to hand over, no interpreter lock to win back, no
+wake-up to wait for, and no lock shared with the other workers
+(strongroom.audit.spool says why the batch goes to a file of its own
+rather than straight into the database, and what a returned write
+guarantees).
 
 A batch holding a request entry (a mutating call is about to change
 something) is flushed to disk with every other spool file before its
@@ -25,7 +26,7 @@ import time
 from typing import TYPE_CHECKING
 
 from strongroom.audit.log import AuditRow, RowKind
-from strongroom.audit.writer import RowBuilder, build_rows
+from strongroom.audit.writer import RowBuilder, build_rows, settle
 
 if TYPE_CHECKING:
     from strongroom.audit.spool import SpoolWriter
@@ -77,7 +78,7 @@ class InlineWriter:
         for build, future in pending:
             built = build_rows(build)
             if built is None:
-                _settle(future, False)
+                settle(future, False)
             else:
                 rows += built
                 waiters.append(future)
@@ -85,7 +86,7 @@ class InlineWriter:
             return
         ok = self.write(rows)
         for future in waiters:
-            _settle(future, ok)
+            settle(future, ok)
 
     def write(self, rows: list[AuditRow]) -> bool:
         """Seal ``rows`` and write them as one batch; False when they could
@@ -106,15 +107,5 @@ class InlineWriter:
     def close(self) -> None:
         pending, self._pending = self._pending, []
         for _, future in pending:
-            _settle(future, False)
+            settle(future, False)
         self._spool.close()
-
-
-def _settle(future: asyncio.Future[bool], ok: bool) -> None:
-    if not future.done():
-        try:  # not contextlib.suppress: that is an object per request
-            future.set_result(ok)
-        except RuntimeError:
-            # Its loop has ended (it had callbacks to schedule there):
-            # nobody waits for it any more.
-            return

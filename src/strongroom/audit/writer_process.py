@@ -35,7 +35,7 @@ import weakref
 from typing import Any
 
 from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
-from strongroom.audit.writer import RowBuilder, build_rows
+from strongroom.audit.writer import RowBuilder, build_rows, settle
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -146,7 +146,7 @@ class ProcessWriter:
         for build, future in pending:
             built = build_rows(build)
             if built is None:
-                future.set_result(False)
+                settle(future, False)
             else:
                 rows += [row_tuple(r) for r in built]
                 waiters.append(future)
@@ -207,8 +207,7 @@ class ProcessWriter:
         for offset in range(0, usable, ACK.size):
             batch_id, ok = ACK.unpack_from(self._in, offset)
             for future in self._inflight.pop(batch_id, ()):
-                if not future.done():
-                    future.set_result(bool(ok))
+                settle(future, bool(ok))
         del self._in[:usable]
 
     def _broken(self, why: str) -> None:
@@ -221,11 +220,7 @@ class ProcessWriter:
         waiting += [f for _, f in self._pending]
         self._inflight, self._pending = {}, []
         for future in waiting:
-            try:
-                if not future.done():
-                    future.set_result(False)
-            except RuntimeError:  # its loop is closed
-                pass
+            settle(future, False)
 
     def _after_fork(self) -> None:
         # The socket and child belong to the parent process: forget them.

@@ -209,7 +209,8 @@ class BackingKey:
 
     Built once per (key, backing key) and cached by the service: the header
     prefix and the keyed HMAC state are computed here, so a request pays for
-    one HMAC copy, one AES-GCM key setup and the encryption itself.
+    one HMAC copy, one AES-GCM key setup and the encryption itself (a
+    decrypt of a ciphertext decrypted lately, only the decryption).
     """
 
     __slots__ = ("_hkdf", "_opened", "_prefix", "material_id")
