@@ -115,22 +115,60 @@ class BuiltEvent:
         return value
 
 
-# The record's head around eventTime, per caller and request shape: a
-# client repeating a call sends the same identity, address and user agent.
+@dataclass(frozen=True, slots=True, eq=False)
+class _Shape:
+    """What a record takes from who called what, from where: the same for a
+    client's repeated calls (same identity, address and user agent)."""
+
+    principal: Any  # held while cached: its id is part of the key
+    op: _Operation
+    region: str
+    source: str  # the event source prefix (kms)
+    recipient: str
+    before: str  # '{"eventVersion":...,"eventTime":"'
+    after: str  # '","eventSource":...,"userAgent":...'
+    # The index entries when the request names no resource (most reads);
+    # None when the caller is not authenticated (its claimed key is used).
+    attrs: tuple[tuple[str, str], ...] | None
+
+
 # Keyed by the principal object's id (the identity store caches principals,
 # so a client's repeated calls share one; the entry holds it, so the id
 # cannot be reused while cached), which spares building userIdentity's key.
-_heads: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
-_HEADS_MAX = 10_000
+# One lookup gives the operation, region, head and index entries, each of
+# which was a lookup (and a key to build) of its own.
+_shapes: dict[tuple[Any, ...], _Shape] = {}
+_SHAPES_MAX = 10_000
 
 
-def _head(op: _Operation, region: str, facts: CallFacts) -> tuple[str, str]:
-    """``{"eventVersion":...,"eventTime":"`` and ``","eventSource":...,"userAgent":...``."""
+def _shape(facts: CallFacts) -> _Shape:
     p = facts.principal
-    key = (id(p), facts.invoked_by, op, region, facts.source_ip, facts.user_agent)
-    hit = _heads.get(key) if p is not None else None
-    if hit is not None and hit[0] is p:
-        return hit[1], hit[2]
+    if p is None or facts.spec is None or facts.operation is None:
+        return _new_shape(facts)  # unauthenticated or unrouted: not cached
+    key = (
+        facts.spec,
+        facts.operation,
+        id(p),
+        facts.invoked_by,
+        facts.claim_region,
+        facts.default_region,
+        facts.source_ip,
+        facts.user_agent,
+    )
+    hit = _shapes.get(key)
+    if hit is not None and hit.principal is p:
+        return hit
+    shape = _new_shape(facts)
+    if len(_shapes) >= _SHAPES_MAX:
+        _shapes.clear()
+    _shapes[key] = shape
+    return shape
+
+
+def _new_shape(facts: CallFacts) -> _Shape:
+    op = _operation(facts)
+    region = facts.region
+    p = facts.principal
     before = (
         f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity_json(facts)},"eventTime":"'
     )
@@ -139,11 +177,24 @@ def _head(op: _Operation, region: str, facts: CallFacts) -> tuple[str, str]:
         f',"awsRegion":{_quote(region)},"sourceIPAddress":{_quote(facts.source_ip)}'
         f',"userAgent":{_quote(facts.user_agent[:_MAX_TEXT])}'
     )
+    attrs = None
     if p is not None:
-        if len(_heads) >= _HEADS_MAX:
-            _heads.clear()
-        _heads[key] = (p, before, after)
-    return before, after
+        # Distinct codes, values from our own records: nothing to check.
+        attrs = tuple(_caller_attrs(facts, op))
+    return _Shape(p, op, region, facts.source, facts.recipient, before, after, attrs)
+
+
+def _caller_attrs(facts: CallFacts, op: _Operation) -> list[tuple[str, str]]:
+    """The index entries of the operation and the caller."""
+    p = facts.principal
+    attrs = [("n", facts.event_name), ("s", op.source_attr)]
+    user = username(p)
+    if user:
+        attrs.append(("u", user))
+    akid = p.access_key_id if p else facts.access_key_id
+    if akid:
+        attrs.append(("k", akid))
+    return attrs
 
 
 def _nested(value: Any) -> str:
@@ -158,16 +209,15 @@ def build_events(
     ``outcome=False`` builds the request entry persisted before a mutating
     operation runs: no error, no response, no resources yet.
     """
-    op = _operation(facts)
+    shape = _shape(facts)
+    op = shape.op
     err = facts.error if outcome else None
-    region = facts.region
-    before_time, after_time = _head(op, region, facts)
     time_text, at = iso_seconds_and_us(facts.event_time)
-    parts = [before_time, time_text, after_time]
+    error_text = ""
     if err is not None:
-        parts.append(f',"errorCode":{_quote(err.code)}')
+        error_text = f',"errorCode":{_quote(err.code)}'
         if err.message:
-            parts.append(f',"errorMessage":{_quote(err.message[:_MAX_TEXT])}')
+            error_text += f',"errorMessage":{_quote(err.message[:_MAX_TEXT])}'
     params = facts.params
     request = redact(op.model.input_shape, params) if op.model is not None and params else None
     audit = facts.audit
@@ -179,27 +229,33 @@ def build_events(
     response = None
     if outcome and err is None and op.model is not None and op.response:
         response = redact(op.model.output_shape, facts.result)
-    parts.append(f',"requestParameters":{_nested(request)},"responseElements":{_nested(response)}')
     extra = audit.get("additional_event_data") if audit else None
-    if isinstance(extra, dict) and extra:
-        parts.append(f',"additionalEventData":{_nested(extra)}')
-    parts.append(f',"requestID":{_quote(facts.request_id)}')
+    extra_text = (
+        f',"additionalEventData":{_nested(extra)}' if isinstance(extra, dict) and extra else ""
+    )
+    head = (
+        f"{shape.before}{time_text}{shape.after}{error_text}"
+        f',"requestParameters":{"null" if request is None else _nested(request)}'
+        f',"responseElements":{"null" if response is None else _nested(response)}'
+        f'{extra_text},"requestID":{_quote(facts.request_id)}'
+    )
     declared = _declared(audit) if outcome and audit else _NO_RESOURCES
     resources = declared.resources
     middle = declared.middle[op.read_only]
     tail = _TAIL if facts.tls is None else f'{_TAIL[:-1]},"tlsDetails":{_nested(facts.tls)}}}'
-    source = facts.source
+    source = shape.source
     named = named_in_request(source, params) if params else []
-    attrs = _index_attrs(facts, op, declared, named)
-    head = "".join(parts)
-    recipient = facts.recipient
+    if shape.attrs is not None and not resources and not named:
+        attrs = shape.attrs
+    else:
+        attrs = _index_attrs(facts, op, declared, named)
+    recipient = shape.recipient
+    region = shape.region
     others: set[str] = set()
     if outcome and facts.principal is not None and (resources or named or audit):
-        others = {
-            a
-            for a in _other_accounts(facts, source, recipient, declared, named)
-            if account_exists(a)
-        }
+        others = _other_accounts(facts, source, recipient, declared, named)
+        if others:
+            others = {a for a in others if account_exists(a)}
     shared = new_uuid() if others else None
     read_only = op.read_only
     events = [
@@ -297,13 +353,7 @@ def _index_attrs(
     cached = _attrs_cache.get(key)
     if cached is not None and cached[0] is p:
         return cached[1]
-    user = username(p)
-    akid = p.access_key_id if p else facts.access_key_id
-    attrs = [("n", facts.event_name), ("s", op.source_attr)]
-    if user:
-        attrs.append(("u", user))
-    if akid:
-        attrs.append(("k", akid))
+    attrs = _caller_attrs(facts, op)
     if p is not None and not declared.resources and not named:
         # Distinct codes, values from our own records: nothing to check.
         out = tuple(attrs)
@@ -329,8 +379,10 @@ def _other_accounts(
     named: list[tuple[str, str]],
 ) -> set[str]:
     claimed = facts.audit.get("resource_account") if facts.audit else None
-    if claimed is None and source != "sts" and declared.accounts <= {recipient}:
-        return set()  # the usual case: the caller's own resources
+    if claimed is None and source != "sts":
+        owners = declared.accounts
+        if not owners or (len(owners) == 1 and recipient in owners):
+            return set()  # the usual case: the caller's own resources
     accounts = set(declared.accounts)
     if isinstance(claimed, str):
         accounts.add(claimed)

@@ -178,23 +178,29 @@ class AuditTrail:
 
     # -- writing (the gateway) -------------------------------------------------
 
-    def _row(
-        self, kind: RowKind, built: BuiltEvent, completes: str | None = None, *, seal: bool = True
-    ) -> AuditRow:
-        body = encode_built(built)
+    def _as_rows(
+        self, kind: RowKind, events: list[BuiltEvent], completed: str | None, seal: bool
+    ) -> list[AuditRow]:
+        """Rows of ``events``; the one whose id is ``completed`` completes
+        that request entry. Unsealed for the async writers, which seal."""
+        rows = [
+            AuditRow(
+                kind,
+                b.event_id,
+                b.account,
+                b.region,
+                b.event_time_us,
+                b.read_only,
+                b.attrs,
+                encode_built(b),
+                completed if b.event_id == completed else None,
+            )
+            for b in events
+        ]
         if seal:
-            body = self.sealer.seal(body_path(built.event_id), body)
-        return AuditRow(
-            kind,
-            built.event_id,
-            built.account,
-            built.region,
-            built.event_time_us,
-            built.read_only,
-            built.attrs,
-            body,
-            completes,
-        )
+            for row in rows:
+                row.body = self.sealer.seal(body_path(row.event_id), row.body)
+        return rows
 
     @property
     def seals_in_writer(self) -> bool:
@@ -203,8 +209,8 @@ class AuditTrail:
 
     def intent_rows(self, facts: CallFacts, *, seal: bool = True) -> list[AuditRow]:
         """The request entry of a mutating call, persisted before it runs."""
-        built = build_events(facts, self.account_exists, outcome=False)[0]
-        return [self._row(RowKind.INTENT, built, seal=seal)]
+        built = build_events(facts, self.account_exists, outcome=False)[:1]
+        return self._as_rows(RowKind.INTENT, built, None, seal)
 
     def event_rows(
         self, facts: CallFacts, *, completes_intent: bool = False, seal: bool = True
@@ -212,17 +218,11 @@ class AuditTrail:
         """The completed event of a request, its cross-account copies, and
         the events of calls made in-process on its behalf."""
         events = build_events(facts, self.account_exists)
-        for nested in nested_calls(facts):
-            events += build_events(nested, self.account_exists)
-        return [
-            self._row(
-                RowKind.EVENT,
-                built,
-                facts.event_id if completes_intent and built.event_id == facts.event_id else None,
-                seal=seal,
-            )
-            for built in events
-        ]
+        if facts.audit and "nested_calls" in facts.audit:
+            for nested in nested_calls(facts):
+                events += build_events(nested, self.account_exists)
+        completed = facts.event_id if completes_intent else None
+        return self._as_rows(RowKind.EVENT, events, completed, seal)
 
     def submit(self, rows: list[AuditRow]) -> Batch:
         """Queue sealed rows with the in-process (thread) writer; wait on the batch."""
