@@ -20,9 +20,9 @@ in four phases, each counted on its own:
 
 With ``--phases`` the audited path is also counted twice more, to split
 its cost: with an already-resolved future in place of the writer's (the
-record alone), and with the writer's sealing and spool write switched off
-(the record and the hand-off to the writer: submit, future, flush,
-wake-up). ``--uvloop`` drives the requests on uvloop, as the server does
+record alone, built in the request), and with the writer's sealing and
+spool write switched off (the record, built by the writer, and the
+hand-off to it: submit, future, flush, wake-up). ``--uvloop`` drives the requests on uvloop, as the server does
 (the default loop's futures and callbacks cost a little more).
 
 System calls are counted up to the kernel boundary only, so the time
@@ -82,13 +82,13 @@ def _split_phases(platform: Any, drive: Callable[[int], None], count: int) -> No
         _counted(lambda: drive(count))
     finally:
         pipeline_module.Pipeline._persist_async = persist  # type: ignore[method-assign]
-    seal, write = writer._sealer.seal, writer._spool.write
-    writer._sealer.seal = lambda path, body: body
+    seal, write = writer._sealer.seal_many, writer._spool.write
+    writer._sealer.seal_many = lambda items: [body for _, body in items]
     writer._spool.write = lambda rows, at, *, sync: None
     try:
         _counted(lambda: drive(count))
     finally:
-        writer._sealer.seal, writer._spool.write = seal, write
+        writer._sealer.seal_many, writer._spool.write = seal, write
 
 
 def _inner(call_name: str, count: int, report: Path, phases: bool, use_uvloop: bool) -> None:
