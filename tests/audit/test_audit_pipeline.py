@@ -258,30 +258,35 @@ def later(rows: list[Any]) -> Callable[[], list[Any]]:
     return lambda: rows
 
 
-def test_the_writer_process_fails_only_the_request_whose_rows_cannot_be_built(
-    tmp_path: Path, make_row: Any
-) -> None:
+@pytest.fixture
+def process_writer(tmp_path: Path) -> Iterator[Any]:
+    """The writer process's parent end, on a platform of its own."""
     platform = open_platform(Settings(data_dir=tmp_path, audit_writer="process"))
-    try:
-        writer = platform.audit.async_writer  # type: ignore[union-attr]
-        assert writer is not None
+    writer = platform.audit.async_writer  # type: ignore[union-attr]
+    assert writer is not None
+    yield writer
+    platform.close()
 
-        def broken() -> list[Any]:
-            raise ValueError("a bug in a record")
 
-        async def one_turn() -> list[bool]:
-            futures = [
-                writer.submit(later([make_row()])),
-                writer.submit(lambda: None),
-                writer.submit(broken),
-                writer.submit(later([make_row()])),
-            ]
-            return [bool(r) for r in await asyncio.wait_for(asyncio.gather(*futures), 10)]
+def test_the_writer_process_fails_only_the_request_whose_rows_cannot_be_built(
+    process_writer: Any, make_row: Any
+) -> None:
+    writer = process_writer
 
-        assert asyncio.run(one_turn()) == [True, False, False, True]
-        assert writer.batches == 1 and writer.rows == 2
-    finally:
-        platform.close()
+    def broken() -> list[Any]:
+        raise ValueError("a bug in a record")
+
+    async def one_turn() -> list[bool]:
+        futures = [
+            writer.submit(later([make_row()])),
+            writer.submit(lambda: None),
+            writer.submit(broken),
+            writer.submit(later([make_row()])),
+        ]
+        return [bool(r) for r in await asyncio.wait_for(asyncio.gather(*futures), 10)]
+
+    assert asyncio.run(one_turn()) == [True, False, False, True]
+    assert writer.batches == 1 and writer.rows == 2
 
 
 def test_an_event_that_cannot_be_built_withholds_its_response(tmp_path: Path) -> None:
@@ -305,28 +310,23 @@ def test_an_event_that_cannot_be_built_withholds_its_response(tmp_path: Path) ->
 
 
 def test_the_writer_process_serves_a_new_loop_after_one_ended_mid_batch(
-    tmp_path: Path, make_row: Any
+    process_writer: Any, make_row: Any
 ) -> None:
     # A loop that ends between a submit and its next turn never sends the
     # batch it scheduled; the next loop's requests must not wait for it.
-    platform = open_platform(Settings(data_dir=tmp_path, audit_writer="process"))
-    try:
-        writer = platform.audit.async_writer  # type: ignore[union-attr]
-        assert writer is not None
-        loop = asyncio.new_event_loop()
-        submitted: list[Any] = []
+    writer = process_writer
+    loop = asyncio.new_event_loop()
+    submitted: list[Any] = []
 
-        def submit_then_stop() -> None:
-            submitted.append(writer.submit(later([make_row()])))
-            loop.stop()  # the send it scheduled would run in the next turn
+    def submit_then_stop() -> None:
+        submitted.append(writer.submit(later([make_row()])))
+        loop.stop()  # the send it scheduled would run in the next turn
 
-        loop.call_soon(submit_then_stop)
-        loop.run_forever()
-        loop.close()
+    loop.call_soon(submit_then_stop)
+    loop.run_forever()
+    loop.close()
 
-        async def next_request() -> bool:
-            return bool(await asyncio.wait_for(writer.submit(later([make_row()])), timeout=10))
+    async def next_request() -> bool:
+        return bool(await asyncio.wait_for(writer.submit(later([make_row()])), timeout=10))
 
-        assert asyncio.run(next_request()) is True
-    finally:
-        platform.close()
+    assert asyncio.run(next_request()) is True

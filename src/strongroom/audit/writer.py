@@ -44,6 +44,23 @@ def build_rows(build: RowBuilder) -> Sequence[AuditRow] | None:
         return None
 
 
+def build_batch(
+    pending: Sequence[tuple[RowBuilder, asyncio.Future[bool]]],
+) -> tuple[list[AuditRow], list[asyncio.Future[bool]]]:
+    """The rows of a batch's requests and the futures waiting for them; a
+    request whose rows cannot be built is answered False here, alone."""
+    rows: list[AuditRow] = []
+    waiters: list[asyncio.Future[bool]] = []
+    for build, future in pending:
+        built = build_rows(build)
+        if built is None:
+            settle(future, False)
+        else:
+            rows += built
+            waiters.append(future)
+    return rows, waiters
+
+
 def settle(future: asyncio.Future[bool], ok: bool) -> None:
     """Give a request its answer, unless it has one or its loop has ended."""
     if not future.done():

@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING
 
 from strongroom.audit.log import AuditRow, RowKind
-from strongroom.audit.writer import RowBuilder, build_rows, settle
+from strongroom.audit.writer import RowBuilder, build_batch, settle
 
 if TYPE_CHECKING:
     from strongroom.audit.spool import SpoolWriter
@@ -73,15 +73,7 @@ class InlineWriter:
     def _flush(self) -> None:
         self._flush_loop = None
         pending, self._pending = self._pending, []
-        rows: list[AuditRow] = []
-        waiters: list[asyncio.Future[bool]] = []
-        for build, future in pending:
-            built = build_rows(build)
-            if built is None:
-                settle(future, False)
-            else:
-                rows += built
-                waiters.append(future)
+        rows, waiters = build_batch(pending)
         if not waiters:
             return
         ok = self.write(rows)

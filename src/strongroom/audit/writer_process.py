@@ -32,10 +32,9 @@ import socket
 import subprocess
 import time
 import weakref
-from typing import Any
 
 from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
-from strongroom.audit.writer import RowBuilder, build_rows, settle
+from strongroom.audit.writer import RowBuilder, build_batch, settle
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -141,17 +140,10 @@ class ProcessWriter:
         if not self._pending or self._sock is None:
             return
         pending, self._pending = self._pending, []
-        rows: list[tuple[Any, ...]] = []
-        waiters: list[asyncio.Future[bool]] = []
-        for build, future in pending:
-            built = build_rows(build)
-            if built is None:
-                settle(future, False)
-            else:
-                rows += [row_tuple(r) for r in built]
-                waiters.append(future)
+        built, waiters = build_batch(pending)
         if not waiters:
             return
+        rows = [row_tuple(r) for r in built]
         batch_id = self._next_id
         self._next_id += 1
         self._inflight[batch_id] = waiters
