@@ -234,7 +234,8 @@ def test_read_only_rules() -> None:
 
 
 def test_calls_made_in_process_for_another_service() -> None:
-    from strongroom.audit.trail import AuditTrail, PlainSealer
+    from strongroom.audit.sealing import PlainSealer
+    from strongroom.audit.trail import AuditTrail
 
     key_arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"
     f = facts(

@@ -15,8 +15,9 @@ from strongroom.audit.digest_keys import DigestKeys, load_public_pem, public_fin
 from strongroom.audit.export import Exporter
 from strongroom.audit.files import DIGEST_NAME, LOG_NAME
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.sealing import PlainSealer
 from strongroom.audit.sqlite_log import SqliteAuditLog
-from strongroom.audit.trail import AuditTrail, PlainSealer, to_us
+from strongroom.audit.trail import AuditTrail, to_us
 from strongroom.audit.verify import Finding, verify_export
 from strongroom.storage.sqlite import SqliteStore
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.sealing import PlainSealer
 from strongroom.audit.spool import SpoolWriter, parse, spool_files
-from strongroom.audit.trail import PlainSealer
 from strongroom.audit.writer_inline import InlineWriter
 
 

@@ -40,7 +40,8 @@ from strongroom import __version__
 from strongroom.audit.log import AuditRow, RowKind, encode_attrs
 from strongroom.audit.record import EVENT_VERSION, new_event_id, new_uuid
 from strongroom.audit.resources import Resource, arn_account, arn_type
-from strongroom.audit.trail import body_path, encode_record, to_us
+from strongroom.audit.sealing import body_path
+from strongroom.audit.trail import encode_record, to_us
 from strongroom.protocol.codec import iso_seconds
 
 if TYPE_CHECKING:

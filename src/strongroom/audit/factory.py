@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from strongroom.audit.backends import open_audit_log
 from strongroom.audit.indexer_process import IndexerProcess, QuietIndexer
+from strongroom.audit.sealing import Sealer
 from strongroom.audit.sqlite_log import SqliteAuditLog
-from strongroom.audit.trail import AsyncWriter, AuditTrail, Sealer
+from strongroom.audit.trail import AsyncWriter, AuditTrail
 from strongroom.audit.writer_inline import InlineWriter
 from strongroom.audit.writer_process import ProcessWriter
 from strongroom.config import Settings

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
 from strongroom.audit.record import ENCODER, CallFacts
+from strongroom.audit.sealing import Sealer, body_path, seal_rows
 from strongroom.audit.writer import Batch, GroupCommitWriter, RowBuilder, build_rows
 from strongroom.protocol.models import load_service
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Sequence
 
 log = logging.getLogger("strongroom.audit")
 
@@ -52,27 +52,6 @@ class AsyncWriter(Protocol):
     def close(self) -> None: ...
 
 
-class Sealer(Protocol):
-    def seal(self, path: str, plaintext: bytes) -> bytes: ...
-
-    def seal_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes]: ...
-
-    def open(self, path: str, blob: bytes) -> bytes: ...
-
-
-class PlainSealer:
-    """For tests without a barrier: bodies stored as they are."""
-
-    def seal(self, path: str, plaintext: bytes) -> bytes:
-        return plaintext
-
-    def seal_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes]:
-        return [self.seal(path, plaintext) for path, plaintext in items]
-
-    def open(self, path: str, blob: bytes) -> bytes:
-        return blob
-
-
 def to_us(value: datetime) -> int:
     """Microseconds since the epoch (exact: a double holds 2**53 > 1e15 * 9)."""
     return round(value.timestamp() * 1_000_000)
@@ -96,10 +75,6 @@ class Event:
     @property
     def event_time(self) -> datetime:
         return from_us(self.stored.event_time_us)
-
-
-def body_path(event_id: str) -> str:
-    return f"audit/{event_id}"
 
 
 def _trimmed(record: dict[str, Any]) -> bytes:
@@ -198,8 +173,7 @@ class AuditTrail:
             for b in events
         ]
         if seal:
-            for row in rows:
-                row.body = self.sealer.seal(body_path(row.event_id), row.body)
+            seal_rows(self.sealer, rows)
         return rows
 
     @property

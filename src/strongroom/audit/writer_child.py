@@ -18,6 +18,7 @@ from typing import Any
 
 from strongroom.audit.indexer_process import QuietIndexer
 from strongroom.audit.log import AuditRow
+from strongroom.audit.sealing import seal_rows
 from strongroom.audit.wire import ACK, run_child, split_frames, tuple_row
 from strongroom.config import Settings
 
@@ -152,11 +153,8 @@ class _Sink:
     def write(self, rows: list[AuditRow]) -> bool:
         try:
             self._barrier.refresh_if_due(self._raw)  # a key rotation elsewhere
-            seal = self._barrier.seal
-            for row in rows:
-                row.body = seal(f"audit/{row.event_id}", row.body)
-            sealed = rows
-            self._log.append(sealed, time.time_ns() // 1000)
+            seal_rows(self._barrier, rows)
+            self._log.append(rows, time.time_ns() // 1000)
             return True
         except Exception:
             log.exception("audit records could not be persisted (%d rows)", len(rows))

@@ -26,11 +26,12 @@ import time
 from typing import TYPE_CHECKING
 
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.sealing import seal_rows
 from strongroom.audit.writer import RowBuilder, build_batch, settle
 
 if TYPE_CHECKING:
+    from strongroom.audit.sealing import Sealer
     from strongroom.audit.spool import SpoolWriter
-    from strongroom.audit.trail import Sealer
 
 log = logging.getLogger("strongroom.audit")
 
@@ -84,9 +85,7 @@ class InlineWriter:
         """Seal ``rows`` and write them as one batch; False when they could
         not be persisted (the gateway then fails their requests)."""
         try:
-            sealed = self._sealer.seal_many([(f"audit/{r.event_id}", r.body) for r in rows])
-            for row, body in zip(rows, sealed, strict=True):
-                row.body = body
+            seal_rows(self._sealer, rows)
             sync = self._sync_every_batch or any(r.kind is RowKind.INTENT for r in rows)
             self._spool.write(rows, time.time_ns() // 1000, sync=sync)
         except Exception:

@@ -12,8 +12,9 @@ import pytest
 from tests.support.fake_platform import ACCOUNT, OTHER_ACCOUNT, ServiceEnv
 
 from strongroom.audit.log import AuditRow, RowKind
+from strongroom.audit.sealing import PlainSealer
 from strongroom.audit.sqlite_log import SqliteAuditLog
-from strongroom.audit.trail import AuditTrail, PlainSealer, to_us
+from strongroom.audit.trail import AuditTrail, to_us
 from strongroom.errors import ServiceError
 from strongroom.services.cloudtrail.service import CloudTrailService
 from strongroom.storage.sqlite import SqliteStore
