@@ -1,4 +1,4 @@
-"""The inline audit writer: one spool write per loop turn, failures fail the batch."""
+"""The inline audit writer: one spool write per few loop turns, failures fail the batch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from strongroom.audit.log import AuditRow, RowKind
 from strongroom.audit.sealing import PlainSealer
 from strongroom.audit.spool import SpoolWriter, parse, spool_files
-from strongroom.audit.writer_inline import InlineWriter
+from strongroom.audit.writer_inline import FLUSH_AFTER_TURNS, InlineWriter
 
 
 class _Spool:
@@ -69,6 +69,39 @@ def test_requests_of_one_turn_share_one_sealed_write() -> None:
     # Sealed under the event's own path before it reaches the spool.
     assert spool.writes[0][0][0].body == b"audit/e0|{}"
     assert (writer.batches, writer.rows) == (2, 5)
+
+
+def test_requests_of_the_next_turns_join_the_open_batch() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
+    turns_seen: list[int] = []
+
+    async def scenario() -> list[bool]:
+        # One request per turn: those that come before the batch's write
+        # join it; the next one opens a batch of its own.
+        waiting = []
+        for n in range(FLUSH_AFTER_TURNS + 1):
+            waiting.append(writer.submit(later([_row(n)])))
+            turns_seen.append(len(spool.writes))
+            await asyncio.sleep(0)  # one turn of the loop
+        return list(await asyncio.gather(*waiting))
+
+    assert asyncio.run(scenario()) == [True] * (FLUSH_AFTER_TURNS + 1)
+    assert turns_seen == [0] * FLUSH_AFTER_TURNS + [1]
+    assert _ids(spool) == [[f"e{n}" for n in range(FLUSH_AFTER_TURNS)], [f"e{FLUSH_AFTER_TURNS}"]]
+
+
+def test_flush_after_one_turn_batches_a_single_turn() -> None:
+    spool = _Spool()
+    writer = InlineWriter(spool, _Sealer(), sync_every_batch=False, flush_after_turns=1)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        first = writer.submit(later([_row(0)]))
+        await asyncio.sleep(0)
+        await asyncio.gather(first, writer.submit(later([_row(1)])))
+
+    asyncio.run(scenario())
+    assert _ids(spool) == [["e0"], ["e1"]]
 
 
 def test_a_real_spool_file_holds_one_frame_per_turn(tmp_path: Path) -> None:
