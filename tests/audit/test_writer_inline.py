@@ -10,7 +10,8 @@ from pathlib import Path
 from strongroom.audit.log import AuditRow, RowKind
 from strongroom.audit.sealing import PlainSealer
 from strongroom.audit.spool import SpoolWriter, parse, spool_files
-from strongroom.audit.writer_inline import FLUSH_AFTER_TURNS, InlineWriter
+from strongroom.audit.writer import FLUSH_AFTER_TURNS
+from strongroom.audit.writer_inline import InlineWriter
 
 
 class _Spool:

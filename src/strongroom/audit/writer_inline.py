@@ -23,36 +23,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from strongroom.audit.log import AuditRow, RowKind
 from strongroom.audit.sealing import seal_rows
-from strongroom.audit.writer import RowBuilder, build_batch, settle
+from strongroom.audit.writer import (
+    FLUSH_AFTER_TURNS,
+    RowBuilder,
+    build_batch,
+    call_after_turns,
+    settle,
+)
 
 if TYPE_CHECKING:
     from strongroom.audit.sealing import Sealer
     from strongroom.audit.spool import SpoolWriter
 
 log = logging.getLogger("strongroom.audit")
-
-# Loop turns from a batch's first request to its write. Writing at the next
-# turn (1) made batches of 2.5-4 rows under load; waiting three turns lets
-# the requests of the turns in between join, which doubled them and made
-# the audited server 11-17 % faster (GetCallerIdentity, GetSecretValue;
-# docs/design/audit.md, "Group commit"). A turn with callbacks ready does
-# not wait for the network, so an idle server's request waits microseconds.
-FLUSH_AFTER_TURNS = 3
-
-
-def call_after_turns(
-    loop: asyncio.AbstractEventLoop, turns: int, callback: Callable[[], object]
-) -> None:
-    """Run ``callback`` ``turns`` turns of ``loop`` from now (1: the next)."""
-    if turns > 1:
-        loop.call_soon(call_after_turns, loop, turns - 1, callback)
-    else:
-        loop.call_soon(callback)
 
 
 class InlineWriter:

@@ -9,9 +9,9 @@ acknowledge them after commit.
 
 Parent side (:class:`ProcessWriter`, event loop thread only): requests
 join the open batch and get a future; the batch's rows are built and sent
-at the next turn of the loop (``call_soon``), so everything that reached the
-audit step in one turn travels together, over a non-blocking socket (one
-send per turn, not per request). Acks are read by a reader callback on the
+a few turns of the loop later (:data:`strongroom.audit.writer.FLUSH_AFTER_TURNS`),
+so everything that reached the audit step meanwhile travels together, over a
+non-blocking socket (one send per batch, not per request). Acks are read by a reader callback on the
 same loop. No thread, no lock.
 
 Child side (:mod:`strongroom.audit.writer_child`): read every frame available, append them all in
@@ -34,7 +34,13 @@ import time
 import weakref
 
 from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
-from strongroom.audit.writer import RowBuilder, build_batch, settle
+from strongroom.audit.writer import (
+    FLUSH_AFTER_TURNS,
+    RowBuilder,
+    build_batch,
+    call_after_turns,
+    settle,
+)
 from strongroom.config import Settings
 
 log = logging.getLogger("strongroom.audit")
@@ -112,7 +118,8 @@ class ProcessWriter:
         self._pending.append((build, future))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._send_batch)
+            # A few turns' requests per send (strongroom.audit.writer).
+            call_after_turns(loop, FLUSH_AFTER_TURNS, self._send_batch)
         return future
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
