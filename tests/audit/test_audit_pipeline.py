@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from strongroom.audit.log import LookupQuery, RowKind
+from strongroom.audit.writer import FLUSH_AFTER_TURNS
 from strongroom.bootstrap import open_platform
 from strongroom.config import Settings
 from strongroom.gateway.asgi import Gateway
@@ -287,6 +288,22 @@ def test_the_writer_process_fails_only_the_request_whose_rows_cannot_be_built(
 
     assert asyncio.run(one_turn()) == [True, False, False, True]
     assert writer.batches == 1 and writer.rows == 2
+
+
+def test_the_writer_process_gets_the_requests_of_the_next_turns_in_one_batch(
+    process_writer: Any, make_row: Any
+) -> None:
+    writer = process_writer
+
+    async def one_per_turn() -> list[bool]:
+        futures = []
+        for _ in range(FLUSH_AFTER_TURNS):
+            futures.append(writer.submit(later([make_row()])))
+            await asyncio.sleep(0)  # one turn of the loop
+        return [bool(r) for r in await asyncio.wait_for(asyncio.gather(*futures), 10)]
+
+    assert asyncio.run(one_per_turn()) == [True] * FLUSH_AFTER_TURNS
+    assert writer.batches == 1 and writer.rows == FLUSH_AFTER_TURNS
 
 
 def test_an_event_that_cannot_be_built_withholds_its_response(tmp_path: Path) -> None:

@@ -9,10 +9,11 @@ acknowledge them after commit.
 
 Parent side (:class:`ProcessWriter`, event loop thread only): requests
 join the open batch and get a future; the batch's rows are built and sent
-a few turns of the loop later (:data:`strongroom.audit.writer.FLUSH_AFTER_TURNS`),
-so everything that reached the audit step meanwhile travels together, over a
-non-blocking socket (one send per batch, not per request). Acks are read by a reader callback on the
-same loop. No thread, no lock.
+a few turns of the loop later (``FLUSH_AFTER_TURNS`` in
+:mod:`strongroom.audit.writer`), so everything that reached the audit step
+meanwhile travels together, over a non-blocking socket (one send per batch,
+not per request). Acks are read by a reader callback on the same loop. No
+thread, no lock.
 
 Child side (:mod:`strongroom.audit.writer_child`): read every frame available, append them all in
 one transaction (batches that queued while the previous commit ran are
