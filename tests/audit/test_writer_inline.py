@@ -105,7 +105,7 @@ def test_flush_after_one_turn_batches_a_single_turn() -> None:
     assert _ids(spool) == [["e0"], ["e1"]]
 
 
-def test_a_real_spool_file_holds_one_frame_per_turn(tmp_path: Path) -> None:
+def test_a_real_spool_file_holds_one_frame_per_batch(tmp_path: Path) -> None:
     spool = SpoolWriter(str(tmp_path / "spool"))
     writer = _writer(spool)
 
