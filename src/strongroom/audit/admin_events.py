@@ -40,7 +40,7 @@ from strongroom import __version__
 from strongroom.audit.log import AuditRow, RowKind, encode_attrs
 from strongroom.audit.record import EVENT_VERSION, new_event_id, new_uuid
 from strongroom.audit.resources import Resource, arn_account, arn_type
-from strongroom.audit.sealing import body_path
+from strongroom.audit.sealing import seal_rows
 from strongroom.audit.trail import encode_record, to_us
 from strongroom.protocol.codec import iso_seconds
 
@@ -194,8 +194,7 @@ class AdminAction:
         assert self.trail is not None
         rows = []
         for event_id, (account, region) in zip(self._event_ids, self.partitions, strict=True):
-            record = self._record(event_id, account, region, error=error)
-            body = self.trail.sealer.seal(body_path(event_id), encode_record(record))
+            body = encode_record(self._record(event_id, account, region, error=error))
             rows.append(
                 AuditRow(
                     kind,
@@ -209,6 +208,7 @@ class AdminAction:
                     event_id if kind is RowKind.EVENT else None,
                 )
             )
+        seal_rows(self.trail.sealer, rows)
         return rows
 
     # -- persistence -------------------------------------------------------------

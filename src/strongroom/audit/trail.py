@@ -240,9 +240,8 @@ class AuditTrail:
         rows: list[AuditRow] = []
         for pending in stale:
             intent = pending.row
-            path = body_path(intent.event_id)
-            record = mark_outcome_unknown(json.loads(self.sealer.open(path, intent.body)))
-            body = self.sealer.seal(path, encode_record(record))
+            opened = self.sealer.open(body_path(intent.event_id), intent.body)
+            body = encode_record(mark_outcome_unknown(json.loads(opened)))
             rows.append(
                 AuditRow(
                     RowKind.EVENT,
@@ -257,6 +256,7 @@ class AuditTrail:
                 )
             )
         if rows:
+            seal_rows(self.sealer, rows)
             self.log.append(rows, to_us(now))
             log.warning("%d audit request entries had no outcome; recorded as unknown", len(rows))
         return len(rows)
