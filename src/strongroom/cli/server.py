@@ -187,8 +187,7 @@ def server(
 
     from strongroom.cli.kms import EXIT_SEED_REJECTED, report_seed_error
     from strongroom.config import invalid_proxy_entries, settings_from_env
-    from strongroom.gateway.http_protocol import CoalescingHttpToolsProtocol
-    from strongroom.gateway.uvicorn_tls import TlsHttpToolsProtocol
+    from strongroom.gateway.http_server import GatewayHttpProtocol
     from strongroom.services.kms.seed_fields import SeedError
 
     settings = settings_from_env(
@@ -241,17 +240,17 @@ def server(
         log_level=settings.log_level,
         access_log=False,
         loop="uvloop",
-        # uvicorn httptools, one write per response; over TLS also the ASGI
-        # TLS extension (the audit trail's tlsDetails).
-        http=TlsHttpToolsProtocol if settings.tls_cert else CoalescingHttpToolsProtocol,
+        # Our own HTTP/1.1 protocol on httptools, straight into the gateway
+        # (gateway/http_server.py); uvicorn keeps sockets, TLS and workers.
+        http=GatewayHttpProtocol,
         lifespan="on",
         # No "server: uvicorn" header: it only tells a client what to attack.
         server_header=False,
-        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told
-        # otherwise: every local process could then pick its own audited
-        # source address and satisfy aws:SourceIp conditions.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or None,
+        # The protocol reads X-Forwarded-For itself, from --trusted-proxies
+        # only (gateway/forwarded.py). uvicorn's own reading would believe
+        # 127.0.0.1 by default: every local process could then pick its own
+        # audited source address and satisfy aws:SourceIp conditions.
+        proxy_headers=False,
     )
     if settings.workers > 1:
         # Not uvicorn's supervisor: its workers share one listening socket,

@@ -1,8 +1,12 @@
-"""The ASGI application: bytes off the socket into an HttpRequest, and back.
+"""The gateway: one request's HttpRequest to its HttpResponse, and the ASGI
+application around it.
 
-A raw ASGI callable rather than a framework: every microsecond per request
-shows in throughput (ARCHITECTURE.md's performance notes), and the only
-routing we need is "admin path or AWS request".
+``strongroom server`` does not go through ASGI: its HTTP protocol
+(gateway/http_server.py) calls :meth:`Gateway.respond` directly. The ASGI
+callable is for running the same gateway under another ASGI server
+(``create_app`` is the factory). A raw callable rather than a framework:
+every microsecond per request shows in throughput, and the only routing we
+need is "admin path or AWS request".
 """
 
 from __future__ import annotations
@@ -76,8 +80,28 @@ class Gateway:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def respond(self, req: HttpRequest) -> HttpResponse:
+        """The response to one request (the admin endpoints or an AWS call)."""
         platform = self.platform
+        if req.path.startswith("/_strongroom/"):
+            return handle_admin(platform, req.method, req.path)
+        assert self._pipeline is not None
+        # Async: while this request's audit batch commits, the loop serves others.
+        return await self._pipeline.handle_async(req)
+
+    async def refuse_oversized(self, req: HttpRequest) -> HttpResponse:
+        """The 413 for a request whose body is over the limit (``req`` has no
+        body), recorded like any other request; the connection then closes."""
+        limit = self.platform.settings.max_body_bytes
+        err = ServiceError(
+            "RequestEntityTooLarge", f"Request body exceeds the limit of {limit} bytes", 413
+        )
+        response = _plain_error(err)
+        response.headers.append(("connection", "close"))
+        assert self._pipeline is not None
+        return await self._pipeline.rejected_async(req, err, response)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
@@ -88,36 +112,13 @@ class Gateway:
         path_text = (
             path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else str(path)
         )
-        if path_text.startswith("/_strongroom/"):
-            response = handle_admin(platform, scope["method"], path_text)
-            await _send(send, response)
-            return
-        try:
-            body = await _read_body(receive, headers, platform.settings.max_body_bytes)
-        except BodyTooLarge:
-            err = ServiceError(
-                "RequestEntityTooLarge",
-                f"Request body exceeds the limit of {platform.settings.max_body_bytes} bytes",
-                413,
-            )
-            response = _plain_error(err)
-            response.headers.append(("connection", "close"))
-            assert self._pipeline is not None
-            client = scope.get("client")
-            tls_version, cipher_suite = _tls_extension(scope)
-            refused = HttpRequest(
-                method=scope["method"],
-                path=path_text,
-                query=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
-                headers=headers,
-                body=b"",
-                client_ip=client[0] if client else "127.0.0.1",
-                secure=scope.get("scheme") == "https",
-                tls_version=tls_version,
-                cipher_suite=cipher_suite,
-            )
-            await _send(send, await self._pipeline.rejected_async(refused, err, response))
-            return
+        oversized = False
+        body = b""
+        if not path_text.startswith("/_strongroom/"):
+            try:
+                body = await _read_body(receive, headers, self.settings.max_body_bytes)
+            except BodyTooLarge:
+                oversized = True
         client = scope.get("client")
         tls_version, cipher_suite = _tls_extension(scope)
         req = HttpRequest(
@@ -131,15 +132,14 @@ class Gateway:
             tls_version=tls_version,
             cipher_suite=cipher_suite,
         )
-        assert self._pipeline is not None
-        # Async: while this request's audit batch commits, the loop serves others.
-        await _send(send, await self._pipeline.handle_async(req))
+        response = await (self.refuse_oversized(req) if oversized else self.respond(req))
+        await _send(send, response)
 
 
 # After refusing an oversized body we still read (and discard) up to this much
 # of it, so that a client that writes its whole body before reading sees the
 # 413 rather than a connection reset; past it the connection is dropped.
-_DRAIN_LIMIT = 64 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
@@ -164,7 +164,7 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
 
 
 async def _drain(receive: Receive, seen: int) -> None:
-    while seen <= _DRAIN_LIMIT:
+    while seen <= DRAIN_LIMIT:
         message = await receive()
         seen += len(message.get("body", b""))
         if not message.get("more_body", False) or message["type"] == "http.disconnect":
@@ -187,8 +187,8 @@ def _cipher_names() -> dict[int, str]:
 
 
 def _tls_extension(scope: Scope) -> tuple[str, str]:
-    """TLS version and cipher from the ASGI TLS extension, when the server
-    provides it (``strongroom server`` adds it to uvicorn: gateway/uvicorn_tls.py)."""
+    """TLS version and cipher from the ASGI TLS extension, when the ASGI
+    server provides it (uvicorn does not: encode/uvicorn#1118)."""
     extensions = scope.get("extensions")
     tls = extensions.get("tls") if extensions else None
     if not isinstance(tls, dict):
