@@ -229,3 +229,26 @@ def test_rows_are_built_when_the_batch_is_taken_and_a_failed_build_fails_only_it
     assert asyncio.run(scenario()) == [True, False, False, True]
     assert built == [1, 2]
     assert _ids(spool) == [["e1", "e2"]]  # the others' rows still share one write
+
+
+def test_callbacks_are_answered_in_order_and_one_that_fails_stops_no_other() -> None:
+    spool = _Spool()
+    writer = _writer(spool)
+    answers: list[tuple[str, bool]] = []
+
+    def failing(ok: bool) -> None:
+        answers.append(("failing", ok))
+        raise RuntimeError("a bug in a continuation")
+
+    async def scenario() -> None:
+        writer.submit_then(later([_row(1)]), lambda ok: answers.append(("first", ok)))
+        writer.submit_then(later([_row(2)]), failing)
+        writer.submit_then(lambda: None, lambda ok: answers.append(("unbuilt", ok)))
+        writer.submit_then(later([_row(3)]), lambda ok: answers.append(("last", ok)))
+        assert answers == []  # nobody is answered before the batch is written
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    assert answers == [("unbuilt", False), ("first", True), ("failing", True), ("last", True)]
+    assert _ids(spool) == [["e1", "e2", "e3"]]

@@ -20,6 +20,7 @@ from uvicorn.server import ServerState
 from strongroom.config import Settings
 from strongroom.gateway.asgi import Gateway
 from strongroom.gateway.http_server import GatewayHttpProtocol, find_gateway
+from strongroom.gateway.pipeline import Reply
 from strongroom.gateway.request import HttpRequest, HttpResponse
 
 
@@ -34,18 +35,22 @@ class StubGateway(Gateway):
         self.headers: list[tuple[str, str]] = []
         self.fail = False
 
-    async def respond(self, req: HttpRequest) -> HttpResponse:
+    def serve(self, req: HttpRequest, reply: Reply) -> None:
         self.seen.append(req)
-        if self.delay:
-            await asyncio.sleep(self.delay)
         if self.fail:
             raise RuntimeError("boom")
         body = f"{req.method} {req.path}?{req.query} {len(req.body)}".encode()
-        return HttpResponse(200, body, [("content-type", "text/plain"), *self.headers])
+        response = HttpResponse(200, body, [("content-type", "text/plain"), *self.headers])
+        if self.delay:
+            asyncio.get_running_loop().call_later(self.delay, reply, response)
+        else:
+            reply(response)  # at once, as with the audit trail off
 
-    async def refuse_oversized(self, req: HttpRequest) -> HttpResponse:
+    def refuse_oversized(self, req: HttpRequest, reply: Reply) -> None:
         self.refused.append(req)
-        return HttpResponse(413, b"too big", [("connection", "close")])
+        asyncio.get_running_loop().call_soon(
+            reply, HttpResponse(413, b"too big", [("connection", "close")])
+        )
 
 
 class Transport:
@@ -400,3 +405,16 @@ def test_the_gateway_is_found_inside_middleware() -> None:
     assert find_gateway(SimpleNamespace(app=SimpleNamespace(app=gateway))) is gateway
     with pytest.raises(RuntimeError):
         find_gateway(SimpleNamespace(app=None))
+
+
+def test_a_long_pipeline_answered_at_once_does_not_nest_replies() -> None:
+    """Replies that come back at once (trail off) for thousands of pipelined
+    requests: each next request starts in a turn of its own."""
+
+    async def scenario(p: GatewayHttpProtocol, t: Transport, g: StubGateway) -> None:
+        p.data_received(b"GET /p HTTP/1.1\r\n\r\n" * 3000)
+        await asyncio.sleep(0.5)
+
+    t, g, _ = run(scenario)
+    assert len(g.seen) == 3000 and len(responses(bytes(t.out))) == 3000
+    assert t.reading and not t.closed

@@ -11,22 +11,20 @@ store's keys are.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from strongroom.audit.events import BuiltEvent, build_events, mark_outcome_unknown
 from strongroom.audit.log import AuditLog, AuditRow, LookupQuery, RowKind, StoredEvent
 from strongroom.audit.record import ENCODER, CallFacts
 from strongroom.audit.sealing import Sealer, body_path, seal_rows
-from strongroom.audit.writer import Batch, GroupCommitWriter, RowBuilder, build_rows
+from strongroom.audit.writer import Batch, Done, GroupCommitWriter, RowBuilder, answer, build_rows
 from strongroom.protocol.models import load_service
-
-if TYPE_CHECKING:
-    import asyncio
 
 log = logging.getLogger("strongroom.audit")
 
@@ -48,6 +46,8 @@ class AsyncWriter(Protocol):
     def start(self) -> None: ...
 
     def submit(self, build: RowBuilder) -> asyncio.Future[bool]: ...
+
+    def submit_then(self, build: RowBuilder, done: Done) -> None: ...
 
     def close(self) -> None: ...
 
@@ -202,17 +202,22 @@ class AuditTrail:
         """Queue sealed rows with the in-process (thread) writer; wait on the batch."""
         return self.writer.submit(rows)
 
-    def persist_async(self, build: RowBuilder) -> Awaitable[bool]:
+    def persist_then(self, build: RowBuilder, done: Done) -> None:
         """Persist the rows ``build`` makes (unsealed when
-        :attr:`seals_in_writer`); await the result to wait for the commit
-        without blocking the loop. False when they could not be built or
-        persisted."""
+        :attr:`seals_in_writer`) without blocking the running loop; then
+        call ``done``, on the loop, with whether they were persisted (False
+        when they could not be built or written)."""
         if self.async_writer is not None:
-            return self.async_writer.submit(build)
+            self.async_writer.submit_then(build, done)
+            return
         rows = build_rows(build)
         if rows is None:
-            return Batch.failed().wait_async()
-        return self.writer.submit(list(rows)).wait_async()
+            answer(done, False)
+            return
+        waiting = asyncio.ensure_future(self.writer.submit(list(rows)).wait_async())
+        waiting.add_done_callback(
+            lambda f: answer(done, not f.cancelled() and f.exception() is None and f.result())
+        )
 
     def start(self) -> None:
         """Start the async writer ahead of the first request (server startup)."""

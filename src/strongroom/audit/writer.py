@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -33,6 +34,10 @@ log = logging.getLogger("strongroom.audit")
 # (unsealed), called when the writer takes the batch; None when they could
 # not be built, which fails that request alone.
 RowBuilder = Callable[[], "Sequence[AuditRow] | None"]
+# What an async writer calls, once, with whether a request's rows were
+# persisted: the gateway's continuation of the request itself, or
+# settling a future for callers that await (``submit``).
+Done = Callable[[bool], None]
 
 
 # Loop turns from a batch's first request to its write (both async writers).
@@ -65,20 +70,34 @@ def build_rows(build: RowBuilder) -> Sequence[AuditRow] | None:
 
 
 def build_batch(
-    pending: Sequence[tuple[RowBuilder, asyncio.Future[bool]]],
-) -> tuple[list[AuditRow], list[asyncio.Future[bool]]]:
-    """The rows of a batch's requests and the futures waiting for them; a
-    request whose rows cannot be built is answered False here, alone."""
+    pending: Sequence[tuple[RowBuilder, Done]],
+) -> tuple[list[AuditRow], list[Done]]:
+    """The rows of a batch's requests and who waits for them; a request
+    whose rows cannot be built is answered False here, alone."""
     rows: list[AuditRow] = []
-    waiters: list[asyncio.Future[bool]] = []
-    for build, future in pending:
+    waiters: list[Done] = []
+    for build, done in pending:
         built = build_rows(build)
         if built is None:
-            settle(future, False)
+            answer(done, False)
         else:
             rows += built
-            waiters.append(future)
+            waiters.append(done)
     return rows, waiters
+
+
+def answer(done: Done, ok: bool) -> None:
+    """Tell one waiter; one that fails is logged and does not stop the others."""
+    try:
+        done(ok)
+    except Exception:
+        log.exception("a request waiting for its audit records failed")
+
+
+def future_waiter(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Future[bool], Done]:
+    """A future of ``loop`` and the Done that settles it (``submit``)."""
+    future: asyncio.Future[bool] = loop.create_future()
+    return future, functools.partial(settle, future)
 
 
 def settle(future: asyncio.Future[bool], ok: bool) -> None:

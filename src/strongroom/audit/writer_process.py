@@ -37,10 +37,12 @@ import weakref
 from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
 from strongroom.audit.writer import (
     FLUSH_AFTER_TURNS,
+    Done,
     RowBuilder,
+    answer,
     build_batch,
     call_after_turns,
-    settle,
+    future_waiter,
 )
 from strongroom.config import Settings
 
@@ -65,9 +67,9 @@ class ProcessWriter:
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[tuple[RowBuilder, asyncio.Future[bool]]] = []
+        self._pending: list[tuple[RowBuilder, Done]] = []
         self._scheduled = False
-        self._inflight: dict[int, list[asyncio.Future[bool]]] = {}
+        self._inflight: dict[int, list[Done]] = {}
         self._next_id = 1
         self._out = bytearray()  # unsent bytes when the socket buffer was full
         self._in = bytearray()
@@ -99,36 +101,40 @@ class ProcessWriter:
     # -- submitting -------------------------------------------------------------------
 
     def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
-        """Join the next send (``build`` makes the rows then); the future
-        tells whether they were committed."""
+        """:meth:`submit_then`, answered through a future to await."""
+        future, done = future_waiter(asyncio.get_running_loop())
+        self.submit_then(build, done)
+        return future
+
+    def submit_then(self, build: RowBuilder, done: Done) -> None:
+        """Join the next send (``build`` makes the rows then); ``done`` is
+        called, on the loop, with whether they were committed."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
         if self._sock is None:
             if time.monotonic() - self._failed_at < _RESPAWN_AFTER:
-                future.set_result(False)
-                return future
+                answer(done, False)
+                return
             try:
                 self.start()
             except Exception:
                 log.exception("cannot start the audit writer process")
                 self._failed_at = time.monotonic()
-                future.set_result(False)
-                return future
+                answer(done, False)
+                return
         if self._loop is not loop:
             self._bind(loop)
-        self._pending.append((build, future))
+        self._pending.append((build, done))
         if not self._scheduled:
             self._scheduled = True
             # A few turns' requests per send (strongroom.audit.writer).
             call_after_turns(loop, FLUSH_AFTER_TURNS, self._send_batch)
-        return future
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Read acks on ``loop`` (a server has one loop; tests make many)."""
         assert self._sock is not None
         self._unbind(self._sock)
         if self._inflight or self._pending:
-            # Futures of a loop that is gone can never be awaited again.
+            # Waiters of a loop that is gone can never be answered there.
             self._fail_all()
         # A send the old loop scheduled may never run (it ended first): this
         # loop schedules its own.
@@ -206,8 +212,8 @@ class ProcessWriter:
         usable = len(self._in) - len(self._in) % ACK.size
         for offset in range(0, usable, ACK.size):
             batch_id, ok = ACK.unpack_from(self._in, offset)
-            for future in self._inflight.pop(batch_id, ()):
-                settle(future, bool(ok))
+            for done in self._inflight.pop(batch_id, ()):
+                answer(done, bool(ok))
         del self._in[:usable]
 
     def _broken(self, why: str) -> None:
@@ -216,11 +222,11 @@ class ProcessWriter:
         self.close()
 
     def _fail_all(self) -> None:
-        waiting = [f for fs in self._inflight.values() for f in fs]
-        waiting += [f for _, f in self._pending]
+        waiting = [d for ds in self._inflight.values() for d in ds]
+        waiting += [d for _, d in self._pending]
         self._inflight, self._pending = {}, []
-        for future in waiting:
-            settle(future, False)
+        for done in waiting:
+            answer(done, False)
 
     def _after_fork(self) -> None:
         # The socket and child belong to the parent process: forget them.

@@ -2,7 +2,7 @@
 application around it.
 
 ``strongroom server`` does not go through ASGI: its HTTP protocol
-(gateway/http_server.py) calls :meth:`Gateway.respond` directly. The ASGI
+(gateway/http_server.py) calls :meth:`Gateway.serve` directly. The ASGI
 callable is for running the same gateway under another ASGI server
 (``create_app`` is the factory). A raw callable rather than a framework:
 every microsecond per request shows in throughput, and the only routing we
@@ -21,7 +21,7 @@ from typing import Any
 from strongroom.config import Settings, settings_from_env
 from strongroom.errors import ServiceError
 from strongroom.gateway.admin import handle_admin
-from strongroom.gateway.pipeline import Pipeline
+from strongroom.gateway.pipeline import Pipeline, Reply, awaitable_reply
 from strongroom.gateway.request import HttpRequest, HttpResponse
 from strongroom.platform import Platform
 from strongroom.protocol.router import warm_up
@@ -80,16 +80,17 @@ class Gateway:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def respond(self, req: HttpRequest) -> HttpResponse:
-        """The response to one request (the admin endpoints or an AWS call)."""
+    def serve(self, req: HttpRequest, reply: Reply) -> None:
+        """Answer one request (the admin endpoints or an AWS call) through
+        ``reply``, once its audit event is durable (Pipeline.serve)."""
         platform = self.platform
         if req.path.startswith("/_strongroom/"):
-            return handle_admin(platform, req.method, req.path)
+            reply(handle_admin(platform, req.method, req.path))
+            return
         assert self._pipeline is not None
-        # Async: while this request's audit batch commits, the loop serves others.
-        return await self._pipeline.handle_async(req)
+        self._pipeline.serve(req, reply)
 
-    async def refuse_oversized(self, req: HttpRequest) -> HttpResponse:
+    def refuse_oversized(self, req: HttpRequest, reply: Reply) -> None:
         """The 413 for a request whose body is over the limit (``req`` has no
         body), recorded like any other request; the connection then closes."""
         limit = self.platform.settings.max_body_bytes
@@ -99,7 +100,7 @@ class Gateway:
         response = _plain_error(err)
         response.headers.append(("connection", "close"))
         assert self._pipeline is not None
-        return await self._pipeline.rejected_async(req, err, response)
+        self._pipeline.refuse(req, err, response, reply)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers: dict[str, str] = {}
@@ -132,8 +133,9 @@ class Gateway:
             tls_version=tls_version,
             cipher_suite=cipher_suite,
         )
-        response = await (self.refuse_oversized(req) if oversized else self.respond(req))
-        await _send(send, response)
+        answered, reply = awaitable_reply()
+        (self.refuse_oversized if oversized else self.serve)(req, reply)
+        await _send(send, await answered)
 
 
 # After refusing an oversized body we still read (and discard) up to this much

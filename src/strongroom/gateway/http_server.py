@@ -31,6 +31,7 @@ servers; both end in the same :class:`Gateway` methods.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http
 import logging
 import ssl
@@ -319,19 +320,27 @@ class GatewayHttpProtocol(asyncio.Protocol):
         self._serve(pending)
 
     def _serve(self, pending: _Pending) -> None:
+        """Hand the request to the gateway, which calls back with its
+        response once the response may leave (no task per request)."""
         self.busy = True
-        task = self.loop.create_task(self._respond(pending))
-        tasks = self.server_state.tasks
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    async def _respond(self, pending: _Pending) -> None:
-        gateway = self.gateway
+        reply = functools.partial(self._reply, pending)
         try:
             if pending.oversized:
-                response = await gateway.refuse_oversized(pending.request)
+                self.gateway.refuse_oversized(pending.request, reply)
             else:
-                response = await gateway.respond(pending.request)
+                self.gateway.serve(pending.request, reply)
+        except Exception:
+            log.exception("internal failure serving a request")
+            if self.busy:  # not answered before it failed
+                self._finish(_plain_response(500, "Internal Server Error"), False)
+
+    def _serve_next(self) -> None:
+        if self.queue and not self.busy and not self.closing:
+            self._serve(self.queue.popleft())
+            self._update_reading()
+
+    def _reply(self, pending: _Pending, response: HttpResponse) -> None:
+        try:
             data = self._encode(response, pending)
         except Exception:
             log.exception("internal failure writing a response")
@@ -371,8 +380,9 @@ class GatewayHttpProtocol(asyncio.Protocol):
             transport.close()
             return
         if self.queue:
-            self._serve(self.queue.popleft())
-            self._update_reading()
+            # A turn of its own: answering a long pipeline must not nest
+            # one reply inside the other.
+            self.loop.call_soon(self._serve_next)
         else:
             self.idle_since = self.loop.time()
             self._update_reading()

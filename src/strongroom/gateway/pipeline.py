@@ -12,20 +12,24 @@ response leaves before its event is durable (fail-closed; see
 docs/design/audit.md). A call that may change state first has a request
 entry made durable, so a side effect never exists without a record; if that
 entry cannot be written the operation does not run. ``handle`` waits for the
-audit writer by blocking (in-process callers, tests); ``handle_async`` awaits
-it, so the event loop serves other requests while a batch commits.
+audit writer by blocking (in-process callers, tests); ``serve`` hands the
+response to a callback once its batch is written (the server's HTTP
+protocol), and ``handle_async`` awaits it; either way the event loop serves
+other requests while a batch commits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from strongroom.audit.log import AuditRow
 from strongroom.audit.readonly import needs_intent
 from strongroom.audit.record import CallFacts, new_uuid
+from strongroom.audit.writer import Done
 from strongroom.auth import SigV4Claim, extract_claim
 from strongroom.context import RequestContext
 from strongroom.errors import (
@@ -53,6 +57,22 @@ from strongroom.protocol.router import query_parameters, route
 from strongroom.services.base import Handler
 
 log = logging.getLogger("strongroom.gateway")
+
+# Where a served request's response goes (strongroom.gateway.http_server).
+Reply = Callable[[HttpResponse], None]
+
+
+def awaitable_reply() -> tuple[asyncio.Future[HttpResponse], Reply]:
+    """A future of the running loop and the Reply that resolves it (unless
+    its waiter has given up: a cancelled future is left alone)."""
+    future: asyncio.Future[HttpResponse] = asyncio.get_running_loop().create_future()
+
+    def reply(response: HttpResponse) -> None:
+        if not future.done():
+            future.set_result(response)
+
+    return future, reply
+
 
 _XML_CONTENT_TYPE = "text/xml"
 # A synchronous caller gives up on the audit writer after this long (the
@@ -99,21 +119,49 @@ class Pipeline:
         response = self._run(call)
         return self._release(call, response, self._persist(call, intent=False))
 
-    async def handle_async(self, req: HttpRequest) -> HttpResponse:
+    def serve(self, req: HttpRequest, reply: Reply) -> None:
+        """``reply`` gets the response once it may leave: after its audit
+        event is durable. No task and no future per request: the audit
+        writer calls back when the request's batch is written, and the
+        response is handed over right there (``handle_async`` for callers
+        that would rather await). ``reply`` runs on the event loop, once."""
         call = self._start(req)
-        trail = self.platform.audit
-        if trail is None:
-            return self._run(call)
-        if call.needs_intent and not await self._persist_async(call, intent=True):
-            return self._refuse(call)
-        response = self._run(call)
-        return self._release(call, response, await self._persist_async(call, intent=False))
+        if self.platform.audit is None:
+            reply(self._run(call))
+        elif call.needs_intent:
+            loop = asyncio.get_running_loop()
 
-    async def rejected_async(
-        self, req: HttpRequest, err: ServiceError, response: HttpResponse
-    ) -> HttpResponse:
-        """Record a request the ASGI layer refused before the pipeline (an
-        oversized body: ``req`` has no body) and release its ``response``."""
+            def after_intent(persisted: bool) -> None:
+                # The operation runs in a turn of its own, not inside the
+                # writer's callback that answers every request of the batch.
+                loop.call_soon(self._after_intent, call, persisted, reply)
+
+            self._persist_then(call, True, after_intent)
+        else:
+            self._run_and_record(call, reply)
+
+    def _after_intent(self, call: _Call, persisted: bool, reply: Reply) -> None:
+        if persisted:
+            self._run_and_record(call, reply)
+        else:
+            reply(self._refuse(call))
+
+    def _run_and_record(self, call: _Call, reply: Reply) -> None:
+        response = self._run(call)
+        self._persist_then(call, False, lambda ok: reply(self._release(call, response, ok)))
+
+    async def handle_async(self, req: HttpRequest) -> HttpResponse:
+        """:meth:`serve`, awaited."""
+        answered, reply = awaitable_reply()
+        self.serve(req, reply)
+        return await answered
+
+    def refuse(
+        self, req: HttpRequest, err: ServiceError, response: HttpResponse, reply: Reply
+    ) -> None:
+        """Record a request the HTTP layer refused before the pipeline (an
+        oversized body: ``req`` has no body) and release its ``response``
+        to ``reply``, as :meth:`serve` does."""
         call = _Call(req, self._facts(req))
         facts = call.facts
         facts.error = err
@@ -128,12 +176,16 @@ class Pipeline:
             self._note_key_owner(facts)
         response.headers.append(("x-amzn-requestid", facts.request_id))
         if self.platform.audit is None:
-            return response
-        ok = await self._persist_async(call, intent=False)
-        released = self._release(call, response, ok)
-        if ("connection", "close") not in released.headers:
-            released.headers.append(("connection", "close"))  # the body was not read
-        return released
+            reply(response)
+            return
+
+        def release(ok: bool) -> None:
+            released = self._release(call, response, ok)
+            if ("connection", "close") not in released.headers:
+                released.headers.append(("connection", "close"))  # the body was not read
+            reply(released)
+
+        self._persist_then(call, False, release)
 
     # -- steps -----------------------------------------------------------------------
 
@@ -266,14 +318,14 @@ class Pipeline:
         assert self.platform.audit is not None
         return self.platform.audit.submit(rows).wait(_SYNC_WAIT_SECONDS)
 
-    def _persist_async(self, call: _Call, *, intent: bool) -> Awaitable[bool]:
-        """What to await: the writer's own future, not a coroutine around it
-        (every request comes here; two frames less each). The writer builds
-        the rows when it takes the batch (strongroom.audit.writer_inline)."""
+    def _persist_then(self, call: _Call, intent: bool, done: Done) -> None:
+        """Hand the request entry or event to the writer, which builds the
+        rows when it takes the batch (strongroom.audit.writer_inline) and
+        then calls ``done``."""
         trail = self.platform.audit
         assert trail is not None
         seal = not trail.seals_in_writer
-        return trail.persist_async(lambda: self._rows(call, intent=intent, seal=seal))
+        trail.persist_then(lambda: self._rows(call, intent=intent, seal=seal), done)
 
     def _refuse(self, call: _Call) -> HttpResponse:
         log.error("request %s refused: audit request entry not persisted", call.facts.request_id)
