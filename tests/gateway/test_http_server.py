@@ -418,3 +418,13 @@ def test_a_long_pipeline_answered_at_once_does_not_nest_replies() -> None:
     t, g, _ = run(scenario)
     assert len(g.seen) == 3000 and len(responses(bytes(t.out))) == 3000
     assert t.reading and not t.closed
+
+
+def test_request_targets_in_every_form() -> None:
+    from strongroom.gateway.http_server import _target
+
+    assert _target(b"/") == ("/", "")
+    assert _target(b"/a/b%2Fc?x=1&y=%20") == ("/a/b%2Fc", "x=1&y=%20")
+    assert _target(b"http://h:80/p?q=1") == ("/p", "q=1")  # absolute form
+    assert _target(b"/x#frag") == ("/x", "")
+    assert _target(b"/\xff?\xfe") == ("/\udcff", "\udcfe")  # odd bytes survive exactly

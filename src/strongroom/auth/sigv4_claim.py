@@ -32,7 +32,10 @@ _QUERY_REQUIRED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though nothing changes it once parsed: every request builds
+# one, and a frozen dataclass's __init__ (a setattr through object per
+# field) cost 3.5 µs against 0.6 µs.
+@dataclass(slots=True)
 class SigV4Claim:
     """What the request claims about its signer, before any verification."""
 

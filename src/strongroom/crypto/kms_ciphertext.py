@@ -79,7 +79,9 @@ class InvalidCiphertext(ValueError):
     """
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though nothing changes it: every Decrypt parses one, and a
+# frozen dataclass costs several times as much to build.
+@dataclass(slots=True)
 class BlobHeader:
     account: str
     key_id: str

@@ -72,6 +72,23 @@ def _plain_response(status: int, text: str) -> bytes:
     )
 
 
+_METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
+
+
+def _target(url: bytes) -> tuple[str, str]:
+    """(path, query) of a request target, still percent-encoded (SigV4 signs
+    the encoded form; surrogateescape keeps odd bytes exactly)."""
+    if url[:1] == b"/" and b"#" not in url:  # origin form: nearly every request
+        path, _, query = url.partition(b"?")
+    else:  # absolute form, fragments, garbage
+        try:
+            parsed = httptools.parse_url(url)
+        except httptools.HttpParserInvalidURLError:
+            return url.decode("latin-1"), ""
+        path, query = parsed.path or b"", parsed.query or b""
+    return path.decode("utf-8", "surrogateescape"), query.decode("utf-8", "surrogateescape")
+
+
 def find_gateway(app: Any) -> Gateway:
     """The Gateway inside uvicorn's loaded application (which wraps it in
     middleware only for options ``strongroom server`` does not use)."""
@@ -278,13 +295,9 @@ class GatewayHttpProtocol(asyncio.Protocol):
 
     def _pending(self, body: bytes) -> _Pending:
         parser = self.parser
-        method = parser.get_method().decode("ascii")
-        try:
-            url = httptools.parse_url(self.url)
-            path = url.path.decode("utf-8", "surrogateescape")
-            query = (url.query or b"").decode("utf-8", "surrogateescape")
-        except httptools.HttpParserInvalidURLError:
-            path, query = self.url.decode("latin-1"), ""
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        path, query = _target(self.url)
         headers = self.headers
         client_ip, secure = self.peer, self.secure
         if self.proxies is not None:
@@ -350,22 +363,24 @@ class GatewayHttpProtocol(asyncio.Protocol):
 
     def _encode(self, response: HttpResponse, pending: _Pending) -> bytes:
         body = response.body
-        lines = [_STATUS_LINES[response.status], b"content-length: %d\r\n" % len(body)]
-        for name, value in self.server_state.default_headers:  # date
-            lines.append(b"%s: %s\r\n" % (name, value))
+        lines = [f"content-length: {len(body)}\r\n"]
         for name, value in response.headers:
-            line = f"{name}: {value}\r\n"
-            if "\n" in line[:-2] or "\r" in line[:-2]:
+            # Names are ours; a value must not end the header or the response.
+            if "\n" in value or "\r" in value:
                 raise ValueError(f"response header {name!r} spans lines")
             if name == "connection" and value == "close":
                 pending.keep_alive = False
-            lines.append(line.encode("latin-1"))
+            lines.append(f"{name}: {value}\r\n")
         if not pending.keep_alive and ("connection", "close") not in response.headers:
-            lines.append(b"connection: close\r\n")
-        lines.append(b"\r\n")
+            lines.append("connection: close\r\n")
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        parts = [_STATUS_LINES[response.status]]
+        parts += [b"%s: %s\r\n" % header for header in self.server_state.default_headers]
+        parts.append(head)
         if not pending.head:
-            lines.append(body)
-        return b"".join(lines)
+            parts.append(body)
+        return b"".join(parts)
 
     def _finish(self, data: bytes, keep_alive: bool) -> None:
         self.busy = False
