@@ -428,3 +428,21 @@ def test_request_targets_in_every_form() -> None:
     assert _target(b"http://h:80/p?q=1") == ("/p", "q=1")  # absolute form
     assert _target(b"/x#frag") == ("/x", "")
     assert _target(b"/\xff?\xfe") == ("/\udcff", "\udcfe")  # odd bytes survive exactly
+
+
+def test_a_pipelined_100_continue_waits_for_the_response_before_it() -> None:
+    async def scenario(p: GatewayHttpProtocol, t: Transport, g: StubGateway) -> None:
+        p.data_received(GET)  # served slowly
+        p.data_received(b"POST /b HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        assert t.out == b""  # no 100 Continue ahead of the first response
+        await asyncio.sleep(0.05)
+        p.data_received(b"ok")
+        await asyncio.sleep(0.05)
+
+    t, g, _ = run(scenario, delay=0.01)
+    assert responses(bytes(t.out)) == [
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 100 Continue",
+        b"HTTP/1.1 200 OK",
+    ]
+    assert g.seen[1].body == b"ok"
