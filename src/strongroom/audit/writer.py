@@ -94,10 +94,18 @@ def answer(done: Done, ok: bool) -> None:
         log.exception("a request waiting for its audit records failed")
 
 
-def future_waiter(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Future[bool], Done]:
-    """A future of ``loop`` and the Done that settles it (``submit``)."""
-    future: asyncio.Future[bool] = loop.create_future()
-    return future, functools.partial(settle, future)
+class LoopWriter:
+    """What both async writers share: :meth:`submit` for callers that would
+    rather await than be called back (the gateway uses ``submit_then``)."""
+
+    def submit_then(self, build: RowBuilder, done: Done) -> None:
+        raise NotImplementedError
+
+    def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
+        """:meth:`submit_then`, answered through a future of the running loop."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.submit_then(build, functools.partial(settle, future))
+        return future
 
 
 def settle(future: asyncio.Future[bool], ok: bool) -> None:

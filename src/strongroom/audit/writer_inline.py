@@ -30,11 +30,11 @@ from strongroom.audit.sealing import seal_rows
 from strongroom.audit.writer import (
     FLUSH_AFTER_TURNS,
     Done,
+    LoopWriter,
     RowBuilder,
     answer,
     build_batch,
     call_after_turns,
-    future_waiter,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("strongroom.audit")
 
 
-class InlineWriter:
+class InlineWriter(LoopWriter):
     """Batches a few loop turns at a time; builds, seals and spools on the loop thread."""
 
     def __init__(
@@ -69,12 +69,6 @@ class InlineWriter:
 
     def start(self) -> None:
         """Nothing to start: the first request's loop does the work."""
-
-    def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
-        """:meth:`submit_then`, answered through a future to await."""
-        future, done = future_waiter(asyncio.get_running_loop())
-        self.submit_then(build, done)
-        return future
 
     def submit_then(self, build: RowBuilder, done: Done) -> None:
         """Join the open batch; ``build`` makes the rows when it is written,

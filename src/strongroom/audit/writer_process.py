@@ -8,12 +8,12 @@ starts one child that does nothing but append batches to the audit log and
 acknowledge them after commit.
 
 Parent side (:class:`ProcessWriter`, event loop thread only): requests
-join the open batch and get a future; the batch's rows are built and sent
-a few turns of the loop later (``FLUSH_AFTER_TURNS`` in
-:mod:`strongroom.audit.writer`), so everything that reached the audit step
-meanwhile travels together, over a non-blocking socket (one send per batch,
-not per request). Acks are read by a reader callback on the same loop. No
-thread, no lock.
+join the open batch with the callback that continues them; the batch's
+rows are built and sent a few turns of the loop later
+(``FLUSH_AFTER_TURNS`` in :mod:`strongroom.audit.writer`), so everything
+that reached the audit step meanwhile travels together, over a
+non-blocking socket (one send per batch, not per request). Acks are read
+by a reader callback on the same loop. No thread, no lock.
 
 Child side (:mod:`strongroom.audit.writer_child`): read every frame available, append them all in
 one transaction (batches that queued while the previous commit ran are
@@ -38,11 +38,11 @@ from strongroom.audit.wire import ACK, frame, row_tuple, spawn_child, stop_child
 from strongroom.audit.writer import (
     FLUSH_AFTER_TURNS,
     Done,
+    LoopWriter,
     RowBuilder,
     answer,
     build_batch,
     call_after_turns,
-    future_waiter,
 )
 from strongroom.config import Settings
 
@@ -51,7 +51,7 @@ log = logging.getLogger("strongroom.audit")
 _RESPAWN_AFTER = 1.0
 
 
-class ProcessWriter:
+class ProcessWriter(LoopWriter):
     """The parent end. Used from one event loop thread at a time."""
 
     def __init__(self, settings: Settings) -> None:
@@ -99,12 +99,6 @@ class ProcessWriter:
         stop_child(proc, sock)  # the child sees end of file, finishes, and exits
 
     # -- submitting -------------------------------------------------------------------
-
-    def submit(self, build: RowBuilder) -> asyncio.Future[bool]:
-        """:meth:`submit_then`, answered through a future to await."""
-        future, done = future_waiter(asyncio.get_running_loop())
-        self.submit_then(build, done)
-        return future
 
     def submit_then(self, build: RowBuilder, done: Done) -> None:
         """Join the next send (``build`` makes the rows then); ``done`` is

@@ -12,6 +12,9 @@ from strongroom.services.kms.seed_fields import SeedError
 
 log = logging.getLogger("strongroom.gateway")
 
+# Paths under it are answered here, not routed as AWS calls.
+ADMIN_PREFIX = "/_strongroom/"
+
 
 def _json(status: int, payload: dict[str, object]) -> HttpResponse:
     return HttpResponse(

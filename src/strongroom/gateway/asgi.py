@@ -20,7 +20,7 @@ from typing import Any
 
 from strongroom.config import Settings, settings_from_env
 from strongroom.errors import ServiceError
-from strongroom.gateway.admin import handle_admin
+from strongroom.gateway.admin import ADMIN_PREFIX, handle_admin
 from strongroom.gateway.pipeline import Pipeline, Reply, awaitable_reply
 from strongroom.gateway.request import HttpRequest, HttpResponse
 from strongroom.platform import Platform
@@ -84,7 +84,7 @@ class Gateway:
         """Answer one request (the admin endpoints or an AWS call) through
         ``reply``, once its audit event is durable (Pipeline.serve)."""
         platform = self.platform
-        if req.path.startswith("/_strongroom/"):
+        if req.path.startswith(ADMIN_PREFIX):
             reply(handle_admin(platform, req.method, req.path))
             return
         assert self._pipeline is not None
@@ -115,7 +115,7 @@ class Gateway:
         )
         oversized = False
         body = b""
-        if not path_text.startswith("/_strongroom/"):
+        if not path_text.startswith(ADMIN_PREFIX):
             try:
                 body = await _read_body(receive, headers, self.settings.max_body_bytes)
             except BodyTooLarge:
