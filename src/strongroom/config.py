@@ -81,22 +81,37 @@ class Settings:
         )
 
 
-def invalid_proxy_entries(trusted_proxies: str) -> list[str]:
-    """The entries of a ``trusted_proxies`` list that are neither an IP
-    address, a network nor ``*`` (uvicorn would quietly treat them as
-    names that no TCP peer ever has)."""
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def proxy_entries(trusted_proxies: str) -> tuple[bool, list[ProxyNetwork], list[str]]:
+    """A ``trusted_proxies`` list read once for everyone who needs it:
+    (``*`` was given, the addresses and networks, the entries that are
+    neither: uvicorn would have quietly treated those as names that no TCP
+    peer ever has; the server command refuses them)."""
+    everyone = False
+    networks: list[ProxyNetwork] = []
     bad: list[str] = []
     for entry in (e.strip() for e in trusted_proxies.split(",")):
-        if entry in ("*", ""):  # everyone; a stray comma
+        if entry == "*":
+            everyone = True
+            continue
+        if not entry:  # a stray comma
             continue
         try:
             if "/" in entry:
-                ipaddress.ip_network(entry, strict=False)
+                networks.append(ipaddress.ip_network(entry, strict=False))
             else:
-                ipaddress.ip_address(entry)
+                networks.append(ipaddress.ip_network(ipaddress.ip_address(entry)))
         except ValueError:
             bad.append(entry)
-    return bad
+    return everyone, networks, bad
+
+
+def invalid_proxy_entries(trusted_proxies: str) -> list[str]:
+    """The entries of a ``trusted_proxies`` list that are neither an IP
+    address, a network nor ``*``."""
+    return proxy_entries(trusted_proxies)[2]
 
 
 def _env(name: str) -> str | None:

@@ -17,29 +17,20 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from strongroom.config import ProxyNetwork, proxy_entries
 
 
 @dataclass(frozen=True)
 class TrustedProxies:
     everyone: bool
-    networks: tuple[_Network, ...]
+    networks: tuple[ProxyNetwork, ...]
 
     @classmethod
     def parse(cls, spec: str) -> TrustedProxies | None:
         """``"10.0.0.1, 192.168.0.0/16"`` or ``"*"``; None when empty.
         Entries that are not addresses or networks are ignored (the server
         command refuses them before it starts: config.invalid_proxy_entries)."""
-        networks: list[_Network] = []
-        everyone = False
-        for entry in (e.strip() for e in spec.split(",")):
-            if entry == "*":
-                everyone = True
-            elif entry:
-                try:
-                    networks.append(ipaddress.ip_network(entry, strict=False))
-                except ValueError:
-                    continue
+        everyone, networks, _ = proxy_entries(spec)
         if not everyone and not networks:
             return None
         return cls(everyone, tuple(networks))
